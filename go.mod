@@ -1,0 +1,7 @@
+module github.com/go-multistage/multistage
+
+go 1.24.0
+
+tool github.com/magefile/mage
+
+require github.com/magefile/mage v1.17.2 // indirect

@@ -1,0 +1,8 @@
+// Command hello prints "Hello world!" and exits.
+package main
+
+import "fmt"
+
+func main() {
+	fmt.Println("Hello world!")
+}
