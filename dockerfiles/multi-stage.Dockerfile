@@ -1,0 +1,28 @@
+# Multi-stage: the app is built in the Go toolchain image (stage "build", line
+# for line the single-stage Dockerfile, so BuildKit builds it once for both)
+# and only the static binary is copied onto a small base. Pick the final
+# stage with --target:
+#   on-alpine   a small Linux with a shell, run as nobody
+#   on-scratch  an empty base: the image is the binary and nothing else
+# (A stage may not be called "scratch": FROM scratch would then name itself.)
+# Build from the repository root with --build-arg APP=<the main package's folder>.
+ARG GO_IMAGE=golang:1.26-alpine
+ARG ALPINE_IMAGE=alpine:3.22
+
+FROM ${GO_IMAGE} AS build
+ARG APP
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+WORKDIR /src/${APP}
+RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-build \
+    ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/usr/local/bin/app", "."]
+
+FROM ${ALPINE_IMAGE} AS on-alpine
+COPY --from=build /usr/local/bin/app /usr/local/bin/app
+USER nobody:nobody
+ENTRYPOINT ["/usr/local/bin/app"]
+
+FROM scratch AS on-scratch
+COPY --from=build /usr/local/bin/app /app
+# scratch has no /etc/passwd, so the user is numeric (distroless's "nonroot").
+USER 65532:65532
+ENTRYPOINT ["/app"]

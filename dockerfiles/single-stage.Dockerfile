@@ -1,0 +1,17 @@
+# Single-stage: the app is built and shipped in the Go toolchain image.
+# This is the baseline the multi-stage images are measured against: the same
+# binary, built the same way, plus the toolchain it was built with.
+# Build from the repository root with --build-arg APP=<the main package's folder>.
+ARG GO_IMAGE=golang:1.26-alpine
+
+FROM ${GO_IMAGE}
+ARG APP
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+# Exec-form RUN needs no shell (the offline stand-in builder has none) but
+# does not expand ARGs; WORKDIR does, so it picks the package.
+WORKDIR /src/${APP}
+# Sources are bind-mounted, not copied, and the Go build cache is a cache
+# mount: the image holds the toolchain and the binary, nothing else.
+RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-build \
+    ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/usr/local/bin/app", "."]
+ENTRYPOINT ["/usr/local/bin/app"]

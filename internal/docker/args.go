@@ -1,0 +1,82 @@
+package docker
+
+import (
+	"sort"
+)
+
+// BuildSpec is one image build, as plain data.
+type BuildSpec struct {
+	Context    string            // the build context directory
+	Dockerfile string            // path to the Dockerfile
+	Target     string            // the stage to build; "" builds the last one
+	Tag        string            // the name the image gets, only when the build succeeds
+	Args       map[string]string // --build-arg
+	Labels     map[string]string // --label
+	IIDFile    string            // where the builder writes the image ID
+}
+
+// BuildArgs is the argument list for a BuildKit build of s, after the
+// builder's own command (for example "docker buildx build").
+func BuildArgs(s BuildSpec) []string {
+	args := []string{
+		"--progress=plain", // plain text, so a failure's last lines are readable
+		"--load",           // into the engine's image store, where docker run finds it
+		"--file", s.Dockerfile,
+		"--tag", s.Tag,
+		"--iidfile", s.IIDFile,
+	}
+	if s.Target != "" {
+		args = append(args, "--target", s.Target)
+	}
+	for _, k := range sortedKeys(s.Args) {
+		args = append(args, "--build-arg", k+"="+s.Args[k])
+	}
+	for _, k := range sortedKeys(s.Labels) {
+		args = append(args, "--label", k+"="+s.Labels[k])
+	}
+	return append(args, s.Context)
+}
+
+// RunSpec is one container run, as plain data.
+type RunSpec struct {
+	Image    string
+	Name     string            // unique, so that clean-up removes exactly this container
+	Labels   map[string]string // find every container the project started
+	Detach   bool
+	Publish  string // container port to publish on 127.0.0.1 at a free host port, e.g. "8080"
+	Hardened bool   // read-only root, no capabilities, no privilege escalation
+}
+
+// RunArgs is the argument list of `docker run` for s.
+func RunArgs(s RunSpec) []string {
+	args := []string{"run", "--name", s.Name}
+	for _, k := range sortedKeys(s.Labels) {
+		args = append(args, "--label", k+"="+s.Labels[k])
+	}
+	if s.Detach {
+		args = append(args, "--detach")
+	} else {
+		args = append(args, "--rm")
+	}
+	if s.Publish != "" {
+		// Loopback only, host port chosen by the engine: two runs never collide.
+		args = append(args, "--publish", "127.0.0.1::"+s.Publish)
+	}
+	if s.Hardened {
+		args = append(args,
+			"--read-only",
+			"--cap-drop", "ALL",
+			"--security-opt", "no-new-privileges",
+		)
+	}
+	return append(args, s.Image)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,166 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// PingTimeout bounds the first question to the daemon, so that a daemon that
+// does not answer is reported in seconds rather than hanging.
+const PingTimeout = 10 * time.Second
+
+// cleanupTimeout bounds the removal of a container, which runs even after
+// the caller's context was cancelled.
+const cleanupTimeout = 20 * time.Second
+
+// ErrNotFound reports an image or container that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Client runs the docker CLI, and the builder that reaches BuildKit.
+type Client struct {
+	Docker  string   // the docker CLI
+	Builder []string // the build command before its arguments, e.g. docker buildx build
+	Run     Runner
+}
+
+// New finds the docker CLI and checks that a daemon answers. It does not
+// look for BuildKit: see FindBuilder.
+func New(ctx context.Context) (*Client, error) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		return nil, fmt.Errorf("the docker CLI is not on PATH (%v): install Docker Engine or Docker Desktop", err)
+	}
+	c := &Client{Docker: bin, Run: Exec}
+	if _, err := c.Ping(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Ping returns the engine's version, or an error within PingTimeout when no
+// daemon answers.
+func (c *Client) Ping(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
+	defer cancel()
+	out, err := c.Cmd(ctx, "version", "--format", "{{.Server.Version}}")
+	if err != nil {
+		return "", fmt.Errorf("no Docker daemon answers at %s (waited at most %s): start the daemon or fix DOCKER_HOST: %w", daemonAddr(), PingTimeout, err)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+func daemonAddr() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return "DOCKER_HOST=" + h
+	}
+	return "the docker CLI's current context (DOCKER_HOST is unset)"
+}
+
+// Cmd runs docker with args and returns its stdout.
+func (c *Client) Cmd(ctx context.Context, args ...string) (string, error) {
+	return c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...)})
+}
+
+// Stream runs docker with args, with the given stdin and stdout.
+func (c *Client) Stream(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {
+	_, err := c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...), Stdin: stdin, Stdout: stdout})
+	return err
+}
+
+// Build builds s with BuildKit and returns the new image's ID.
+func (c *Client) Build(ctx context.Context, s BuildSpec) (string, error) {
+	if len(c.Builder) == 0 {
+		return "", errors.New("no BuildKit builder: call FindBuilder first")
+	}
+	tmp, err := os.CreateTemp("", "multistage-iid-*")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	s.IIDFile = tmp.Name()
+	args := append(append([]string{}, c.Builder...), BuildArgs(s)...)
+	if _, err := c.Run(ctx, Cmd{Args: args}); err != nil {
+		return "", err
+	}
+	id, err := os.ReadFile(s.IIDFile)
+	if err != nil || !strings.HasPrefix(string(id), "sha256:") {
+		return "", fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", Quote(args), s.IIDFile, id, err)
+	}
+	return strings.TrimSpace(string(id)), nil
+}
+
+// ImageInfo is the part of `docker image inspect` this project uses.
+type ImageInfo struct {
+	ID       string   `json:"Id"`
+	RepoTags []string `json:"RepoTags"`
+	Size     int64    `json:"Size"`
+	Config   struct {
+		User       string            `json:"User"`
+		Labels     map[string]string `json:"Labels"`
+		Entrypoint []string          `json:"Entrypoint"`
+	} `json:"Config"`
+	RootFS struct {
+		Layers []string `json:"Layers"`
+	} `json:"RootFS"`
+}
+
+// Inspect returns what the engine knows of an image, or an error wrapping
+// ErrNotFound when there is no such image.
+func (c *Client) Inspect(ctx context.Context, ref string) (ImageInfo, error) {
+	var info ImageInfo
+	out, err := c.Cmd(ctx, "image", "inspect", "--format", "{{json .}}", ref)
+	if err != nil {
+		if isNoSuch(err) {
+			return info, fmt.Errorf("image %s: %w", ref, ErrNotFound)
+		}
+		return info, err
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		return info, fmt.Errorf("docker image inspect %s: unexpected answer %.200q: %v", ref, out, err)
+	}
+	if !strings.HasPrefix(info.ID, "sha256:") {
+		return info, fmt.Errorf("docker image inspect %s: no image ID in %.200q", ref, out)
+	}
+	return info, nil
+}
+
+func isNoSuch(err error) bool {
+	var ce *CmdError
+	return errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Output), "no such")
+}
+
+// RemoveContainer removes a container, running or not, even when ctx was
+// cancelled (clean-up must outlive the work it cleans up after). A container
+// that is already gone is not an error.
+func (c *Client) RemoveContainer(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_, err := c.Cmd(ctx, "rm", "--force", "--volumes", name)
+	if err != nil && isNoSuch(err) {
+		return nil
+	}
+	return err
+}
+
+// Logs returns the last lines a container wrote, for error messages.
+func (c *Client) Logs(ctx context.Context, name string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	out, err := c.Run(ctx, Cmd{Args: []string{c.Docker, "logs", "--tail", "20", name}, MergeStderr: true})
+	if err != nil {
+		var ce *CmdError
+		if errors.As(err, &ce) {
+			return ce.Output
+		}
+		return err.Error()
+	}
+	return Tail(out, tailLines)
+}
