@@ -1,0 +1,129 @@
+package bases
+
+import (
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/go-multistage/multistage/internal/docker"
+)
+
+// goStandIn is the local Go toolchain as an image, at /usr/local/go as in
+// the official images. It has no shell: the Dockerfiles use exec-form RUN.
+func goStandIn(ctx context.Context, c *docker.Client) (string, string, error) {
+	out, err := c.Run(ctx, docker.Cmd{Args: []string{"go", "env", "GOROOT", "GOVERSION"}})
+	if err != nil {
+		return "", "", fmt.Errorf("finding the local Go toolchain: %w", err)
+	}
+	f := strings.Fields(out)
+	if len(f) != 2 {
+		return "", "", fmt.Errorf("go env GOROOT GOVERSION: unexpected answer %q", out)
+	}
+	goroot, version := f[0], f[1]
+	tag := StandInPrefix + "/go:" + version
+	note := "the local Go toolchain " + version + ", no shell"
+	if exists(ctx, c, tag) {
+		return tag, note, nil
+	}
+	changes := []string{
+		"ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"ENV GOPATH=/go",
+		"ENV GOTOOLCHAIN=local",
+		"ENV HOME=/root",
+		"WORKDIR /go",
+	}
+	err = importImage(ctx, c, tag, changes, func(r *rootfs) error {
+		r.dir("tmp", 0o1777)
+		r.dir("root", 0o700)
+		r.dir("go", 0o777)
+		r.dir("usr", 0o755)
+		r.dir("usr/local", 0o755)
+		r.copyTree(goroot, "usr/local/go")
+		return nil
+	})
+	return tag, note, err
+}
+
+// The root filesystem files every runtime stand-in has, as in alpine.
+const (
+	passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n"
+	group  = "root:x:0:root\nnobody:x:65534:\n"
+	caCert = "/etc/ssl/certs/ca-certificates.crt"
+)
+
+// alpineStandIn is a small Linux root filesystem: Debian's static busybox
+// (a shell and the usual tools) where it is installed, else no shell at all.
+func alpineStandIn(ctx context.Context, c *docker.Client) (string, string, error) {
+	bb, version := staticBusybox(ctx, c)
+	tag, note := StandInPrefix+"/rootfs:minimal", "a minimal root filesystem with no shell (install busybox-static for one)"
+	if bb != "" {
+		tag, note = StandInPrefix+"/busybox:"+version, "Debian's static busybox "+version
+	}
+	if exists(ctx, c, tag) {
+		return tag, note, nil
+	}
+	var applets []string
+	if bb != "" {
+		out, err := c.Run(ctx, docker.Cmd{Args: []string{bb, "--list"}})
+		if err != nil {
+			return "", "", err
+		}
+		applets = strings.Fields(out)
+	}
+	changes := []string{"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	if bb != "" {
+		changes = append(changes, `CMD ["/bin/sh"]`)
+	}
+	err := importImage(ctx, c, tag, changes, func(r *rootfs) error {
+		for _, d := range []string{"bin", "etc", "etc/ssl", "etc/ssl/certs", "sbin", "usr", "usr/bin", "usr/local", "usr/local/bin"} {
+			r.dir(d, 0o755)
+		}
+		r.dir("root", 0o700)
+		r.dir("tmp", 0o1777)
+		r.file("etc/passwd", 0o644, passwd)
+		r.file("etc/group", 0o644, group)
+		if _, err := os.Stat(caCert); err == nil {
+			r.copyFile(caCert, strings.TrimPrefix(caCert, "/"))
+		}
+		if bb != "" {
+			r.copyFile(bb, "bin/busybox")
+			for _, a := range applets {
+				if a != "busybox" {
+					r.symlink("bin/"+a, "busybox")
+				}
+			}
+		}
+		return nil
+	})
+	return tag, note, err
+}
+
+// staticBusybox returns the path and version of a statically linked busybox
+// on this machine, or "" when there is none (a dynamic one would not run in
+// an empty root filesystem).
+func staticBusybox(ctx context.Context, c *docker.Client) (path, version string) {
+	path, err := exec.LookPath("busybox")
+	if err != nil {
+		return "", ""
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", ""
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "", ""
+		}
+	}
+	// The banner's first line: "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary."
+	out, _ := c.Run(ctx, docker.Cmd{Args: []string{path}})
+	f2 := strings.Fields(firstLine(out))
+	if len(f2) < 2 || f2[0] != "BusyBox" {
+		return "", ""
+	}
+	return path, strings.TrimPrefix(f2[1], "v")
+}

@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/bases"
+	"github.com/go-multistage/multistage/internal/build"
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/facts"
+	"github.com/go-multistage/multistage/internal/variant"
+	"github.com/go-multistage/multistage/internal/verify"
+)
+
+// Options say where and how a run works.
+type Options struct {
+	Root     string              // the repository root: the build context
+	Matrix   []variant.Variant   // what to build
+	Jobs     int                 // variants worked on at once
+	CacheDir string              // buildx, if it must be built, and the facts cache
+	Log      io.Writer           // progress, one line per variant
+	Out      io.Writer           // the report
+	Env      func(string) string // the environment (os.Getenv)
+}
+
+// DefaultOptions are the options of a run from the repository root.
+func DefaultOptions() (Options, error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return Options{}, err
+	}
+	cache := os.Getenv("MULTISTAGE_CACHE")
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return Options{}, fmt.Errorf("no cache directory (set MULTISTAGE_CACHE): %w", err)
+		}
+		cache = filepath.Join(dir, "go-multistage")
+	}
+	return Options{
+		Root:     root,
+		Matrix:   variant.Matrix,
+		Jobs:     runtime.NumCPU(),
+		CacheDir: cache,
+		Log:      os.Stderr,
+		Out:      os.Stdout,
+		Env:      os.Getenv,
+	}, nil
+}
+
+// Session is a prepared run: docker answers, BuildKit is found, the bases
+// are resolved.
+type Session struct {
+	Opts   Options
+	Docker *docker.Client
+	Bases  bases.Bases
+	Facts  facts.Store
+}
+
+// Prepare checks docker and finds BuildKit and the base images.
+func Prepare(ctx context.Context, opts Options) (*Session, error) {
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	opts.Root = root
+	c, err := docker.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.FindBuilder(ctx, opts.CacheDir, opts.Log); err != nil {
+		return nil, err
+	}
+	b, err := bases.Resolve(ctx, c, opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Opts: opts, Docker: c, Bases: b, Facts: facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")}}, nil
+}
+
+// Outcome is what happened to one variant.
+type Outcome struct {
+	Variant variant.Variant
+	Build   build.Result
+	Startup time.Duration // of the verifying run; 0 when not verified
+	Step    string        // the step that failed: "building" or "verifying"
+	Err     error         // why it failed; nil when the variant is ok
+}
+
+// Build builds every variant and, when verify is set, runs and checks it.
+// It returns one outcome per variant, in matrix order, and an error that
+// names every variant that failed.
+func (s *Session) Build(ctx context.Context, verifyToo bool) ([]Outcome, error) {
+	outcomes := make([]Outcome, len(s.Opts.Matrix))
+	sem := make(chan struct{}, max(1, s.Opts.Jobs))
+	var wg sync.WaitGroup
+	var mu sync.Mutex // one progress line at a time
+	for i, v := range s.Opts.Matrix {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			o := s.one(ctx, v, verifyToo)
+			outcomes[i] = o
+			mu.Lock()
+			fmt.Fprintln(s.Opts.Log, progressLine(o, verifyToo))
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return outcomes, Failures(outcomes)
+}
+
+func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Outcome {
+	o := Outcome{Variant: v}
+	var err error
+	o.Build, err = build.Image(ctx, s.Docker, s.Opts.Root, v, s.Bases)
+	if err != nil {
+		o.Step, o.Err = "building", err
+		return o
+	}
+	if o.Build.Built {
+		secs := o.Build.Duration.Seconds()
+		if err := s.Facts.Update(o.Build.ID, facts.Facts{BuildSeconds: &secs}); err != nil {
+			fmt.Fprintf(s.Opts.Log, "warning: recording the build time of %s: %v\n", v.Name(), err)
+		}
+	}
+	if !verifyToo {
+		return o
+	}
+	o.Startup, err = verify.Run(ctx, s.Docker, v)
+	if err != nil {
+		o.Step, o.Err = "verifying", err
+	}
+	return o
+}
+
+func progressLine(o Outcome, verified bool) string {
+	status := "ok"
+	if o.Err != nil {
+		status = "FAIL"
+	}
+	built := "current, not rebuilt"
+	if o.Build.Built {
+		built = fmt.Sprintf("built in %.1fs", o.Build.Duration.Seconds())
+	}
+	line := fmt.Sprintf("%-4s  %-20s  %s", status, o.Variant.Name(), built)
+	switch {
+	case o.Err != nil:
+		line = fmt.Sprintf("%-4s  %-20s  %s: %s", status, o.Variant.Name(), o.Step, docker.Summary(o.Err))
+	case verified:
+		line += fmt.Sprintf(", verified in %.2fs", o.Startup.Seconds())
+	}
+	return line
+}
+
+// Failures is nil when every outcome is ok, else an error that counts and
+// names the failed variants and gives each one's error in full.
+func Failures(outcomes []Outcome) error {
+	var names []string
+	var errs []error
+	for _, o := range outcomes {
+		if o.Err != nil {
+			names = append(names, o.Variant.Name())
+			errs = append(errs, fmt.Errorf("%s %s: %w", o.Step, o.Variant.Name(), o.Err))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	head := fmt.Errorf("%d of %d variants failed: %s", len(errs), len(outcomes), strings.Join(names, ", "))
+	return errors.Join(append([]error{head}, errs...)...)
+}
+
+// Plan says which steps a run takes after building.
+type Plan struct {
+	Verify bool // run and check every image
+	Report bool // print the size report
+}
+
+// Run prepares a session and runs the plan: build every variant (skipping
+// current images), then verify and report as asked. The report is printed
+// even when variants failed, with the failures in their rows; the error
+// lists every failure.
+func Run(ctx context.Context, opts Options, plan Plan) error {
+	s, err := Prepare(ctx, opts)
+	if err != nil {
+		return err
+	}
+	outcomes, failed := s.Build(ctx, plan.Verify)
+	if plan.Report && ctx.Err() == nil {
+		if err := s.Print(s.Gather(ctx, outcomes)); err != nil {
+			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
+		}
+	}
+	return failed
+}

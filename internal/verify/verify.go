@@ -1,0 +1,143 @@
+// Package verify runs a variant's image and checks that it does its job:
+// the exact stdout of a program that exits, or the exact answer of an HTTP
+// server. Every container it starts is labelled, uniquely named and
+// removed, pass or fail, even when the context is cancelled.
+package verify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// Bounds on a check, so that a broken image fails instead of hanging.
+var (
+	RunTimeout   = 60 * time.Second // a program that should exit
+	ReadyTimeout = 20 * time.Second // a server's first good answer
+	pollEvery    = 50 * time.Millisecond
+)
+
+// Run starts the image of v once, checks it, and returns the start-up time:
+// docker run to exit for a program, docker run to the first good answer for
+// a server.
+func Run(ctx context.Context, c *docker.Client, v variant.Variant) (time.Duration, error) {
+	name := ContainerName(v)
+	spec := docker.RunSpec{
+		Image:    v.Image(),
+		Name:     name,
+		Labels:   map[string]string{variant.ProjectLabel: "container"},
+		Hardened: true,
+	}
+	defer c.RemoveContainer(ctx, name)
+	if v.Check.Path != "" {
+		return checkServer(ctx, c, v, spec)
+	}
+	return checkStdout(ctx, c, v, spec)
+}
+
+// ContainerName is unique for every run, so that runs at the same time on
+// the same engine never collide.
+func ContainerName(v variant.Variant) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%s-%s-%s", variant.ImagePrefix, v.Dir, v.Style.Name, hex.EncodeToString(b))
+}
+
+func checkStdout(ctx context.Context, c *docker.Client, v variant.Variant, spec docker.RunSpec) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, RunTimeout)
+	defer cancel()
+	start := time.Now()
+	out, err := c.Cmd(ctx, docker.RunArgs(spec)...)
+	took := time.Since(start)
+	if err != nil {
+		return took, err
+	}
+	if out != v.Check.Stdout {
+		return took, fmt.Errorf("stdout = %q, want %q", out, v.Check.Stdout)
+	}
+	return took, nil
+}
+
+func checkServer(ctx context.Context, c *docker.Client, v variant.Variant, spec docker.RunSpec) (time.Duration, error) {
+	spec.Detach, spec.Publish = true, v.Check.Port
+	start := time.Now()
+	if _, err := c.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
+		return 0, err
+	}
+	out, err := c.Cmd(ctx, "port", spec.Name, v.Check.Port+"/tcp")
+	if err != nil {
+		return 0, err
+	}
+	addr := firstLine(out)
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		return 0, fmt.Errorf("docker port %s %s/tcp = %q, want 127.0.0.1:<port>", spec.Name, v.Check.Port, out)
+	}
+	url := "http://" + addr + v.Check.Path
+	got, err := poll(ctx, url)
+	took := time.Since(start)
+	if err != nil {
+		return took, fmt.Errorf("GET %s: %w\ncontainer output:\n%s", url, err, c.Logs(ctx, spec.Name))
+	}
+	if got != v.Check.Body {
+		return took, fmt.Errorf("GET %s = %q, want %q", v.Check.Path, got, v.Check.Body)
+	}
+	return took, nil
+}
+
+// errNotReady is what poll says when the server never answered 200.
+var errNotReady = errors.New("no good answer")
+
+// poll GETs url until it answers 200 and returns the body, or gives up
+// after ReadyTimeout with the last thing that went wrong.
+func poll(ctx context.Context, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for {
+		body, err := get(ctx, client, url)
+		if err == nil {
+			return body, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w within %s (last: %v)", errNotReady, ReadyTimeout, last)
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+func get(ctx context.Context, client *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %s, body %.100q", resp.Status, body)
+	}
+	return string(body), nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

@@ -1,0 +1,52 @@
+//go:build mage
+
+// Builds two tiny Go apps as single-stage, multi-stage alpine and
+// multi-stage scratch images, runs and verifies each, and reports what
+// multi-stage builds buy. Progress goes to stderr, the report to stdout.
+package main
+
+import (
+	"context"
+
+	"github.com/go-multistage/multistage/internal/pipeline"
+)
+
+// Default target when none is given.
+var Default = All
+
+// All builds every variant, runs and verifies each, and prints the report.
+func All(ctx context.Context) error {
+	return run(ctx, pipeline.Plan{Verify: true, Report: true})
+}
+
+// Build builds every variant whose inputs changed since its image was built.
+func Build(ctx context.Context) error {
+	return run(ctx, pipeline.Plan{})
+}
+
+// Verify builds what changed, then runs and checks every variant's image.
+func Verify(ctx context.Context) error {
+	return run(ctx, pipeline.Plan{Verify: true})
+}
+
+// Report prints the Markdown size report (REPORT_FORMAT=json for JSON), building what changed first.
+func Report(ctx context.Context) error {
+	return run(ctx, pipeline.Plan{Report: true})
+}
+
+// Clean removes every image and container the project made, and nothing else.
+func Clean(ctx context.Context) error {
+	opts, err := pipeline.DefaultOptions()
+	if err != nil {
+		return err
+	}
+	return pipeline.Clean(ctx, opts)
+}
+
+func run(ctx context.Context, plan pipeline.Plan) error {
+	opts, err := pipeline.DefaultOptions()
+	if err != nil {
+		return err
+	}
+	return pipeline.Run(ctx, opts, plan)
+}
