@@ -1,0 +1,52 @@
+// Package report renders the size report for the multi-stage build matrix:
+// each app (hello, echo) built as a single-stage image (the Go toolchain
+// image), a multi-stage image on alpine and a multi-stage image on scratch.
+//
+// The package is pure: it formats a [Report] that the caller has already
+// measured (docker image inspect, docker history, docker save | gzip, timed
+// builds and runs) and never runs docker, other processes, reads the clock
+// or the environment. Output is deterministic: the same Report always gives
+// the same bytes.
+//
+// # Conventions
+//
+//   - MB means 10⁶ bytes, docker's own convention, everywhere. Exact byte
+//     counts are printed with thousands separators next to the MB figure.
+//   - "compressed" is the number of bytes of `docker save` output gzipped
+//     with Go's compress/gzip at the default level, roughly what a push or
+//     pull moves over the wire.
+//   - "vs single-stage" compares uncompressed sizes (exact bytes) with the
+//     same app's single-stage image: a signed percent change with one
+//     decimal, plus an "N× smaller" factor (one decimal below 10, a whole
+//     number from 10 up). Rounding is half away from zero, in exact integer
+//     arithmetic.
+//   - An unknown figure prints "–" in Markdown and null in JSON, never 0.
+//     A failed or missing image shows its status and error instead of any
+//     figure.
+//
+// # Markdown
+//
+// [Markdown] writes GitHub-flavoured Markdown: a title, a one-line statement
+// of the conventions, then per app (in order of first appearance) a table
+// with one row per variant, a Mermaid xychart-beta bar chart of the sizes of
+// the images that were built, and a collapsed layer breakdown per built
+// image. A closing line sets the best multi-stage result per app next to the
+// originally published comparison.
+//
+// # JSON
+//
+// [JSON] writes the same data for machines, indented, with a trailing
+// newline:
+//
+//	{"images": [{"app", "variant", "image", "id", "base", "base_note",
+//	  "status", "error", "size_bytes", "compressed_bytes", "layers", "user",
+//	  "build_seconds", "startup_seconds",
+//	  "history": [{"size_bytes", "created_by"}]}]}
+//
+// Every key is always present. Sizes are integers exactly as given. Unknown
+// values are null: empty id, base, base_note and error are null; a failed or
+// missing image has null size_bytes, compressed_bytes, layers, user,
+// build_seconds, startup_seconds and history. For a built image, user is
+// Config.User as docker reports it ("" means root) and history is in
+// docker's order, newest first (null when none was recorded).
+package report

@@ -1,0 +1,201 @@
+package report
+
+// Realistic fixtures. Sizes add up: each image's SizeBytes is the sum of
+// its history sizes. History is newest first, as docker prints it.
+
+func i64(v int64) *int64     { return &v }
+func f64(v float64) *float64 { return &v }
+
+const (
+	alpineRootfs  = 7_458_919   // alpine minirootfs
+	caCerts       = 553_216     // apk add ca-certificates in golang:alpine
+	goToolchain   = 241_045_873 // /usr/local/go copied into golang:alpine
+	helloBinary   = 1_585_314
+	echoBinary    = 5_759_138
+	helloBuild    = 11_258_744 // binary + build cache left by go build
+	echoModules   = 13_472_118 // go mod download
+	echoBuild     = 47_316_802
+	helloSingle   = alpineRootfs + caCerts + goToolchain + 52 + 1_403 + helloBuild
+	echoSingle    = alpineRootfs + caCerts + goToolchain + 1_184 + echoModules + 2_915 + echoBuild
+	helloAlpine   = alpineRootfs + helloBinary
+	echoAlpine    = alpineRootfs + echoBinary
+	golangAlpine  = "golang:1.26-alpine"
+	alpineVersion = "alpine:3.23"
+)
+
+// golangAlpineHistory is the base image's own history, newest first.
+func golangAlpineHistory() []Layer {
+	return []Layer{
+		{0, "WORKDIR /go"},
+		{0, `RUN /bin/sh -c mkdir -p "$GOPATH/src" "$GOPATH/bin" && chmod -R 1777 "$GOPATH" # buildkit`},
+		{0, "ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		{0, "ENV GOPATH=/go"},
+		{goToolchain, "COPY /target/ / # buildkit"},
+		{0, "ENV GOTOOLCHAIN=local"},
+		{0, "ENV GOLANG_VERSION=1.26.0"},
+		{caCerts, "RUN /bin/sh -c apk add --no-cache ca-certificates # buildkit"},
+		{0, `/bin/sh -c #(nop)  CMD ["/bin/sh"]`},
+		{alpineRootfs, "/bin/sh -c #(nop) ADD file:3f1c9a2b7d4e8f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718 in / "},
+	}
+}
+
+func alpineHistory() []Layer {
+	return []Layer{
+		{0, `CMD ["/bin/sh"]`},
+		{alpineRootfs, "ADD alpine-minirootfs-3.23.0-x86_64.tar.gz / # buildkit"},
+	}
+}
+
+func fullMatrix() Report {
+	return Report{Images: []Image{
+		{
+			App: "hello", Variant: "single-stage", Image: "multistage/hello:single-stage",
+			ID:     "sha256:9b2e41c07fa3d5e8c1b6a0f4e2d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1",
+			Base:   golangAlpine,
+			Status: OK, SizeBytes: helloSingle, CompressedBytes: i64(79_614_322), Layers: 8,
+			BuildSeconds: f64(21.43), StartupSeconds: f64(0.412),
+			History: append([]Layer{
+				{0, `CMD ["/src/hello"]`},
+				{helloBuild, "RUN /bin/sh -c CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o hello . # buildkit"},
+				{1_403, "COPY . . # buildkit"},
+				{52, "COPY go.mod ./ # buildkit"},
+				{0, "WORKDIR /src"},
+			}, golangAlpineHistory()...),
+		},
+		{
+			App: "hello", Variant: "alpine", Image: "multistage/hello:alpine",
+			ID:     "sha256:4c7d0e5f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5",
+			Base:   alpineVersion,
+			Status: OK, SizeBytes: helloAlpine, CompressedBytes: i64(4_312_875), Layers: 2,
+			BuildSeconds: f64(18.9), StartupSeconds: f64(0.398),
+			History: append([]Layer{
+				{0, `ENTRYPOINT ["/hello"]`},
+				{helloBinary, "COPY /src/hello /hello # buildkit"},
+			}, alpineHistory()...),
+		},
+		{
+			App: "hello", Variant: "scratch", Image: "multistage/hello:scratch",
+			ID:     "sha256:e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70",
+			Base:   "scratch",
+			Status: OK, SizeBytes: helloBinary, CompressedBytes: i64(850_417), Layers: 1,
+			User:         "65532:65532",
+			BuildSeconds: f64(2.31), StartupSeconds: f64(0.371),
+			History: []Layer{
+				{0, `ENTRYPOINT ["/hello"]`},
+				{0, "USER 65532:65532"},
+				{helloBinary, "COPY /src/hello /hello # buildkit"},
+			},
+		},
+		{
+			App: "echo", Variant: "single-stage", Image: "multistage/echo:single-stage",
+			ID:     "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+			Base:   golangAlpine,
+			Status: OK, SizeBytes: echoSingle, CompressedBytes: i64(102_338_517), Layers: 9,
+			BuildSeconds: f64(48.7), StartupSeconds: f64(0.523),
+			History: append([]Layer{
+				{0, `CMD ["/src/echo"]`},
+				{0, "EXPOSE map[8080/tcp:{}]"},
+				{echoBuild, "RUN /bin/sh -c CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o echo . # buildkit"},
+				{2_915, "COPY . . # buildkit"},
+				{echoModules, "RUN /bin/sh -c go mod download # buildkit"},
+				{1_184, "COPY go.mod go.sum ./ # buildkit"},
+				{0, "WORKDIR /src"},
+			}, golangAlpineHistory()...),
+		},
+		{
+			App: "echo", Variant: "alpine", Image: "multistage/echo:alpine",
+			ID:     "sha256:5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4",
+			Base:   alpineVersion,
+			Status: OK, SizeBytes: echoAlpine, CompressedBytes: i64(6_790_144), Layers: 2,
+			BuildSeconds: f64(33.2), StartupSeconds: f64(0.488),
+			History: append([]Layer{
+				{0, `ENTRYPOINT ["/echo"]`},
+				{0, "EXPOSE map[8080/tcp:{}]"},
+				{echoBinary, "COPY /src/echo /echo # buildkit"},
+			}, alpineHistory()...),
+		},
+		{
+			App: "echo", Variant: "scratch", Image: "multistage/echo:scratch",
+			ID:     "sha256:c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b",
+			Base:   "scratch",
+			Status: OK, SizeBytes: echoBinary, CompressedBytes: i64(3_086_290), Layers: 1,
+			User:         "65532:65532",
+			BuildSeconds: f64(2.8), StartupSeconds: f64(0.467),
+			History: []Layer{
+				{0, `ENTRYPOINT ["/echo"]`},
+				{0, "USER 65532:65532"},
+				{0, "EXPOSE map[8080/tcp:{}]"},
+				{echoBinary, "COPY /src/echo /echo # buildkit"},
+			},
+		},
+	}}
+}
+
+// edit returns a copy of the full matrix with f applied to the image of the
+// given app and variant.
+func edit(r Report, app, variant string, f func(*Image)) Report {
+	images := append([]Image(nil), r.Images...)
+	for i := range images {
+		if images[i].App == app && images[i].Variant == variant {
+			f(&images[i])
+		}
+	}
+	return Report{Images: images}
+}
+
+// missingImage: echo's scratch image was never built; its row must not
+// carry any figure.
+func missingImage() Report {
+	return edit(fullMatrix(), "echo", "scratch", func(img *Image) {
+		*img = Image{
+			App: "echo", Variant: "scratch", Image: "multistage/echo:scratch",
+			Base: "scratch", Status: Missing,
+			Error: "No such image: multistage/echo:scratch",
+			// Stale figures from an earlier run must not leak into the report.
+			SizeBytes: 5_759_138, Layers: 1, CompressedBytes: i64(3_086_290),
+		}
+	})
+}
+
+// failedVariant: hello alpine failed to build (shown, not dropped), and
+// echo's single-stage baseline failed so echo has no "vs single-stage".
+func failedVariant() Report {
+	r := edit(fullMatrix(), "hello", "alpine", func(img *Image) {
+		img.Status = Failed
+		img.ID = ""
+		img.Error = "docker build: exit status 1: failed to solve: alpine:3.23: failed to resolve source metadata\n(network unreachable)"
+	})
+	return edit(r, "echo", "single-stage", func(img *Image) {
+		img.Status = Failed
+		img.Error = "docker build: exit status 1: RUN go mod download: dial tcp: lookup proxy.golang.org: no such host"
+	})
+}
+
+// standInBase: built offline, the alpine bases are local stand-ins.
+func standInBase() Report {
+	r := fullMatrix()
+	for _, v := range []string{"hello", "echo"} {
+		r = edit(r, v, "single-stage", func(img *Image) {
+			img.Base = "multistage/standin-golang:1.26-alpine"
+			img.BaseNote = "offline stand-in for golang:1.26-alpine"
+		})
+		r = edit(r, v, "alpine", func(img *Image) {
+			img.Base = "multistage/standin-alpine:3.23"
+			img.BaseNote = "offline stand-in for alpine:3.23"
+		})
+	}
+	return r
+}
+
+// unknownFigures: images built by an earlier run (no build time), not
+// saved (no compressed size), not run (no start-up time), one without
+// history.
+func unknownFigures() Report {
+	r := fullMatrix()
+	for i := range r.Images {
+		r.Images[i].CompressedBytes = nil
+		r.Images[i].BuildSeconds = nil
+		r.Images[i].StartupSeconds = nil
+	}
+	return edit(r, "echo", "alpine", func(img *Image) { img.History = nil })
+}

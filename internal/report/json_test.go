@@ -1,0 +1,132 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// decodeJSON renders r and decodes it with numbers kept as written.
+func decodeJSON(t *testing.T, r Report) []map[string]any {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := JSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(buf.String(), "}\n") {
+		t.Errorf("JSON output does not end in a newline: %q", buf.String()[max(0, buf.Len()-20):])
+	}
+	dec := json.NewDecoder(&buf)
+	dec.UseNumber()
+	var out struct {
+		Images []map[string]any `json:"images"`
+	}
+	if err := dec.Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Images) != len(r.Images) {
+		t.Fatalf("decoded %d images, want %d", len(out.Images), len(r.Images))
+	}
+	return out.Images
+}
+
+var jsonKeys = []string{
+	"app", "variant", "image", "id", "base", "base_note", "status", "error",
+	"size_bytes", "compressed_bytes", "layers", "user", "build_seconds",
+	"startup_seconds", "history",
+}
+
+func TestJSONSizesRoundTripExactly(t *testing.T) {
+	// 2^53+1 cannot survive a trip through float64; it must come back as written.
+	const huge int64 = 1<<53 + 1
+	r := fullMatrix()
+	r.Images[0].SizeBytes = huge
+	r.Images[0].CompressedBytes = i64(huge - 2)
+	r.Images[0].History[1].Size = huge - 4
+	images := decodeJSON(t, r)
+
+	for i, img := range images {
+		for _, k := range jsonKeys {
+			if _, ok := img[k]; !ok {
+				t.Errorf("images[%d] has no key %q", i, k)
+			}
+		}
+		if len(img) != len(jsonKeys) {
+			t.Errorf("images[%d] has %d keys, want %d", i, len(img), len(jsonKeys))
+		}
+		want := r.Images[i]
+		size, err := img["size_bytes"].(json.Number).Int64()
+		if err != nil || size != want.SizeBytes {
+			t.Errorf("images[%d].size_bytes = %v (%v), want %d", i, img["size_bytes"], err, want.SizeBytes)
+		}
+		comp, err := img["compressed_bytes"].(json.Number).Int64()
+		if err != nil || comp != *want.CompressedBytes {
+			t.Errorf("images[%d].compressed_bytes = %v (%v), want %d", i, img["compressed_bytes"], err, *want.CompressedBytes)
+		}
+		history := img["history"].([]any)
+		if len(history) != len(want.History) {
+			t.Fatalf("images[%d].history has %d entries, want %d", i, len(history), len(want.History))
+		}
+		for j, h := range history {
+			l := h.(map[string]any)
+			got, err := l["size_bytes"].(json.Number).Int64()
+			if err != nil || got != want.History[j].Size || l["created_by"] != want.History[j].CreatedBy {
+				t.Errorf("images[%d].history[%d] = %v, want %+v", i, j, l, want.History[j])
+			}
+		}
+	}
+}
+
+func TestJSONUnknownsAreNull(t *testing.T) {
+	r := unknownFigures()
+	r.Images = append(r.Images, missingImage().Images[5], failedVariant().Images[1])
+	images := decodeJSON(t, r)
+
+	isNull := func(i int, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			v, ok := images[i][k]
+			if !ok || v != nil {
+				t.Errorf("images[%d].%s = %#v (present %v), want null", i, k, v, ok)
+			}
+		}
+	}
+	for i := range 6 {
+		isNull(i, "compressed_bytes", "build_seconds", "startup_seconds", "base_note", "error")
+		if images[i]["size_bytes"] == nil || images[i]["layers"] == nil || images[i]["user"] == nil {
+			t.Errorf("images[%d]: known figures came out null: %v", i, images[i])
+		}
+	}
+	isNull(4, "history") // echo alpine: none recorded
+
+	// The missing image carried stale figures; none may reach the output.
+	missing, failed := 6, 7
+	for _, i := range []int{missing, failed} {
+		isNull(i, "size_bytes", "compressed_bytes", "layers", "user", "build_seconds", "startup_seconds", "history")
+	}
+	isNull(missing, "id")
+	if got := images[missing]["status"]; got != "missing" {
+		t.Errorf("images[%d].status = %v, want missing", missing, got)
+	}
+	if got := images[failed]["status"]; got != "failed" {
+		t.Errorf("images[%d].status = %v, want failed", failed, got)
+	}
+	if got, _ := images[failed]["error"].(string); !strings.Contains(got, "failed to solve") {
+		t.Errorf("images[%d].error = %q, want the build error", failed, got)
+	}
+	// "" is root, and stays distinguishable from an unknown user.
+	if got := images[0]["user"]; got != "" {
+		t.Errorf("images[0].user = %#v, want \"\"", got)
+	}
+}
+
+func TestJSONEmptyReport(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, Report{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "{\n  \"images\": []\n}\n"; got != want {
+		t.Errorf("JSON(Report{}) = %q, want %q", got, want)
+	}
+}
