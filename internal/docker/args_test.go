@@ -1,0 +1,93 @@
+package docker
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestBuildArgs(t *testing.T) {
+	got := BuildArgs(BuildSpec{
+		Context:    "/repo",
+		Dockerfile: "/repo/dockerfiles/multi-stage.Dockerfile",
+		Target:     "on-scratch",
+		Tag:        "multistage/hello:scratch",
+		Args:       map[string]string{"GO_IMAGE": "golang:1.26-alpine", "APP": "hello"},
+		Labels:     map[string]string{"b": "2", "a": "1"},
+		IIDFile:    "/tmp/iid",
+	})
+	want := []string{
+		"--progress=plain", "--load",
+		"--file", "/repo/dockerfiles/multi-stage.Dockerfile",
+		"--tag", "multistage/hello:scratch",
+		"--iidfile", "/tmp/iid",
+		"--target", "on-scratch",
+		"--build-arg", "APP=hello", "--build-arg", "GO_IMAGE=golang:1.26-alpine",
+		"--label", "a=1", "--label", "b=2",
+		"/repo",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("BuildArgs() =\n%q\nwant\n%q", got, want)
+	}
+	if noTarget := BuildArgs(BuildSpec{Context: "."}); slices.Contains(noTarget, "--target") {
+		t.Errorf("BuildArgs(no target) = %q, want no --target", noTarget)
+	}
+}
+
+func TestRunArgs(t *testing.T) {
+	tests := []struct {
+		description string
+		spec        RunSpec
+		want        string
+	}{
+		{
+			description: "a program that exits is removed by docker",
+			spec:        RunSpec{Image: "img", Name: "n", Labels: map[string]string{"l": "v"}},
+			want:        "run --name n --label l=v --rm img",
+		},
+		{
+			description: "a hardened server on loopback only",
+			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Publish: "8080", Hardened: true},
+			want:        "run --name n --detach --publish 127.0.0.1::8080 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+		},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(RunArgs(tt.spec), " "); got != tt.want {
+			t.Errorf("%s: RunArgs() = %q, want %q", tt.description, got, tt.want)
+		}
+	}
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"docker", "run", "img:1"}, "docker run img:1"},
+		{[]string{"echo", "a b", ""}, "echo 'a b' ''"},
+		{[]string{"x", "it's"}, `x 'it'\''s'`},
+		{[]string{"--label", "k=v w"}, "--label 'k=v w'"},
+	}
+	for _, tt := range tests {
+		if got := Quote(tt.in); got != tt.want {
+			t.Errorf("Quote(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTail(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb\nc\n", 2, "b\nc"},
+		{"a\n\n  \nb\r\n", 5, "a\nb"},
+		{"", 3, ""},
+	}
+	for _, tt := range tests {
+		if got := Tail(tt.in, tt.n); got != tt.want {
+			t.Errorf("Tail(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
