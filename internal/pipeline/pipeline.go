@@ -99,25 +99,48 @@ type Outcome struct {
 // It returns one outcome per variant, in matrix order, and an error that
 // names every variant that failed.
 func (s *Session) Build(ctx context.Context, verifyToo bool) ([]Outcome, error) {
-	outcomes := make([]Outcome, len(s.Opts.Matrix))
-	sem := make(chan struct{}, max(1, s.Opts.Jobs))
-	var wg sync.WaitGroup
 	var mu sync.Mutex // one progress line at a time
-	for i, v := range s.Opts.Matrix {
+	outcomes := each(s.Opts, func(v variant.Variant) Outcome {
+		o := s.one(ctx, v, verifyToo)
+		mu.Lock()
+		fmt.Fprintln(s.Opts.Log, progressLine(o, verifyToo))
+		mu.Unlock()
+		return o
+	})
+	return outcomes, Failures(outcomes)
+}
+
+// Verify runs and checks every variant's image as it is, building nothing:
+// the least a run that proves the images work can do.
+func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
+	outcomes := each(s.Opts, func(v variant.Variant) Outcome {
+		o := Outcome{Variant: v}
+		var err error
+		if o.Startup, err = verify.Run(ctx, s.Docker, v); err != nil {
+			o.Step, o.Err = "verifying", err
+		}
+		return o
+	})
+	return outcomes, Failures(outcomes)
+}
+
+// each runs f for every variant of opts.Matrix, at most opts.Jobs at once,
+// and returns the results in matrix order.
+func each[T any](opts Options, f func(variant.Variant) T) []T {
+	results := make([]T, len(opts.Matrix))
+	sem := make(chan struct{}, max(1, opts.Jobs))
+	var wg sync.WaitGroup
+	for i, v := range opts.Matrix {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			o := s.one(ctx, v, verifyToo)
-			outcomes[i] = o
-			mu.Lock()
-			fmt.Fprintln(s.Opts.Log, progressLine(o, verifyToo))
-			mu.Unlock()
+			results[i] = f(v)
 		}()
 	}
 	wg.Wait()
-	return outcomes, Failures(outcomes)
+	return results
 }
 
 func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Outcome {

@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/build"
@@ -37,20 +35,9 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 			failed[o.Variant.Name()] = o.Step + " failed: " + docker.Summary(o.Err)
 		}
 	}
-	images := make([]report.Image, len(s.Opts.Matrix))
-	sem := make(chan struct{}, max(1, s.Opts.Jobs))
-	var wg sync.WaitGroup
-	for i, v := range s.Opts.Matrix {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			images[i] = s.gatherOne(ctx, v, failed[v.Name()])
-		}()
-	}
-	wg.Wait()
-	return report.Report{Images: images}
+	return report.Report{Images: each(s.Opts, func(v variant.Variant) report.Image {
+		return s.gatherOne(ctx, v, failed[v.Name()])
+	})}
 }
 
 func (s *Session) gatherOne(ctx context.Context, v variant.Variant, failed string) report.Image {
@@ -208,5 +195,3 @@ func appendFile(path string, data []byte) error {
 	_, err = f.Write(data)
 	return errors.Join(err, f.Close())
 }
-
-var _ io.Writer = (*countingWriter)(nil)
