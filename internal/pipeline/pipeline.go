@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +61,7 @@ func DefaultOptions() (Options, error) {
 // Session is a prepared run: docker answers, BuildKit is found, the bases
 // are resolved.
 type Session struct {
+	ID     string // labels the containers this session starts
 	Opts   Options
 	Docker *docker.Client
 	Bases  bases.Bases
@@ -83,7 +86,13 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{Opts: opts, Docker: c, Bases: b, Facts: facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")}}, nil
+	return &Session{ID: newID(), Opts: opts, Docker: c, Bases: b, Facts: facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")}}, nil
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Outcome is what happened to one variant.
@@ -116,7 +125,7 @@ func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
 	outcomes := each(s.Opts, func(v variant.Variant) Outcome {
 		o := Outcome{Variant: v}
 		var err error
-		if o.Startup, err = verify.Run(ctx, s.Docker, v); err != nil {
+		if o.Startup, err = verify.Run(ctx, s.Docker, v, s.ID); err != nil {
 			o.Step, o.Err = "verifying", err
 		}
 		return o
@@ -143,6 +152,11 @@ func each[T any](opts Options, f func(variant.Variant) T) []T {
 	return results
 }
 
+// finalBase is the base the final image of v is built on in this session.
+func (s *Session) finalBase(v variant.Variant) (ref, note string) {
+	return build.FinalBase(v.Style, s.Bases)
+}
+
 func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Outcome {
 	o := Outcome{Variant: v}
 	var err error
@@ -160,7 +174,7 @@ func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Ou
 	if !verifyToo {
 		return o
 	}
-	o.Startup, err = verify.Run(ctx, s.Docker, v)
+	o.Startup, err = verify.Run(ctx, s.Docker, v, s.ID)
 	if err != nil {
 		o.Step, o.Err = "verifying", err
 	}

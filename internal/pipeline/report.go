@@ -100,7 +100,7 @@ func (s *Session) warn(format string, args ...any) {
 func (s *Session) startup(ctx context.Context, v variant.Variant) (time.Duration, error) {
 	var runs []time.Duration
 	for range startupRuns {
-		d, err := verify.Run(ctx, s.Docker, v)
+		d, err := verify.Run(ctx, s.Docker, v, s.ID)
 		if err != nil {
 			return 0, err
 		}

@@ -26,15 +26,19 @@ var (
 	pollEvery    = 50 * time.Millisecond
 )
 
+// RunLabel marks the containers of one run, so that run (or its test) can
+// tell its own containers from those of another run on the same engine.
+const RunLabel = "dev.go-multistage.run"
+
 // Run starts the image of v once, checks it, and returns the start-up time:
 // docker run to exit for a program, docker run to the first good answer for
-// a server.
-func Run(ctx context.Context, c *docker.Client, v variant.Variant) (time.Duration, error) {
+// a server. The container is labelled RunLabel=run.
+func Run(ctx context.Context, c *docker.Client, v variant.Variant, run string) (time.Duration, error) {
 	name := ContainerName(v)
 	spec := docker.RunSpec{
 		Image:    v.Image(),
 		Name:     name,
-		Labels:   map[string]string{variant.ProjectLabel: "container"},
+		Labels:   map[string]string{variant.ProjectLabel: "container", RunLabel: run},
 		Hardened: true,
 	}
 	defer c.RemoveContainer(ctx, name)
@@ -97,11 +101,12 @@ func checkServer(ctx context.Context, c *docker.Client, v variant.Variant, spec 
 var errNotReady = errors.New("no good answer")
 
 // poll GETs url until it answers 200 and returns the body, or gives up
-// after ReadyTimeout with the last thing that went wrong.
+// after ReadyTimeout with the last thing that went wrong. A cancelled ctx
+// ends it at once, and the error says so.
 func poll(ctx context.Context, url string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
-	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.NewTimer(ReadyTimeout)
+	defer deadline.Stop()
 	var last error
 	for {
 		body, err := get(ctx, client, url)
@@ -111,6 +116,8 @@ func poll(ctx context.Context, url string) (string, error) {
 		last = err
 		select {
 		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for a good answer: %w", ctx.Err())
+		case <-deadline.C:
 			return "", fmt.Errorf("%w within %s (last: %v)", errNotReady, ReadyTimeout, last)
 		case <-time.After(pollEvery):
 		}

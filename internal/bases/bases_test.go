@@ -1,0 +1,87 @@
+package bases
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// The defaults here and in the Dockerfiles must not drift apart: the report
+// says what a build used, and a user reading the Dockerfile must see the same.
+func TestDefaultsMatchTheDockerfiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "dockerfiles", "*.Dockerfile"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Dockerfiles found: %v", err)
+	}
+	arg := regexp.MustCompile(`(?m)^ARG\s+(\w+)=(\S+)\s*$`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range arg.FindAllStringSubmatch(string(data), -1) {
+			for _, s := range Specs {
+				if s.Arg == m[1] && s.Default != m[2] {
+					t.Errorf("%s: ARG %s=%s, but Specs says %s", filepath.Base(f), m[1], m[2], s.Default)
+				}
+			}
+		}
+	}
+}
+
+func TestRootfs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "f"), []byte("data"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("sub/f", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	r := newRootfs(&buf)
+	r.dir("tmp", 0o1777)
+	r.file("etc/passwd", 0o644, passwd)
+	r.copyTree(dir, "usr/local/x")
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*tar.Header{}
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Uid != 0 || h.Gid != 0 || !h.ModTime.Equal(epoch) {
+			t.Errorf("%s: uid %d gid %d time %v, want root and the fixed epoch", h.Name, h.Uid, h.Gid, h.ModTime)
+		}
+		got[h.Name] = h
+	}
+	for name, want := range map[string]int64{"tmp/": 0o1777, "etc/passwd": 0o644, "usr/local/x/sub/f": 0o640} {
+		if h := got[name]; h == nil || h.Mode != want {
+			t.Errorf("entry %s = %+v, want mode %o", name, h, want)
+		}
+	}
+	if h := got["usr/local/x/link"]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != "sub/f" {
+		t.Errorf("entry usr/local/x/link = %+v, want a symlink to sub/f", h)
+	}
+}
+
+func TestRootfsReportsAMissingFile(t *testing.T) {
+	r := newRootfs(io.Discard)
+	r.copyFile("/nonexistent/file", "x")
+	r.dir("later", 0o755)
+	if err := r.Close(); err == nil {
+		t.Error("Close() after copying a missing file = nil, want the error")
+	}
+}

@@ -1,0 +1,128 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/build"
+	"github.com/go-multistage/multistage/internal/report"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+func TestOwnImages(t *testing.T) {
+	ls := strings.Join([]string{
+		"multistage/hello:scratch\tsha256:1",
+		"multistage-standin/go:go1.26.8\tsha256:2",
+		"<none>:<none>\tsha256:3",
+		"someone/else:latest\tsha256:4", // built FROM a stand-in: inherits its label
+		"golang:1.26-alpine\tsha256:5",
+		"",
+	}, "\n")
+	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "sha256:3"}
+	if got := ownImages(ls); !slices.Equal(got, want) {
+		t.Errorf("ownImages() = %q, want %q", got, want)
+	}
+}
+
+func TestFailuresNamesEveryFailedVariant(t *testing.T) {
+	m := variant.Matrix
+	outcomes := []Outcome{
+		{Variant: m[0]},
+		{Variant: m[1], Step: "building", Err: errors.New("compiler said no")},
+		{Variant: m[5], Step: "verifying", Err: errors.New("stdout wrong")},
+	}
+	err := Failures(outcomes)
+	if err == nil {
+		t.Fatal("Failures() = nil, want an error")
+	}
+	for _, want := range []string{"2 of 3 variants failed: hello/alpine, echo/scratch", "building hello/alpine: compiler said no", "verifying echo/scratch: stdout wrong"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Failures() = %q, want it to contain %q", err, want)
+		}
+	}
+	if err := Failures(outcomes[:1]); err != nil {
+		t.Errorf("Failures(all ok) = %v, want nil", err)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	v := variant.Matrix[2]
+	tests := []struct {
+		o        Outcome
+		verified bool
+		want     string
+	}{
+		{Outcome{Variant: v, Build: build.Result{ID: "x", Built: true, Duration: 1500 * time.Millisecond}}, false, "ok    hello/scratch         built in 1.5s"},
+		{Outcome{Variant: v, Build: build.Result{ID: "x"}, Startup: 420 * time.Millisecond}, true, "ok    hello/scratch         current, not rebuilt, verified in 0.42s"},
+		{Outcome{Variant: v, Step: "building", Err: errors.New("boom\nmore")}, true, "FAIL  hello/scratch         building: boom"},
+	}
+	for _, tt := range tests {
+		if got := progressLine(tt.o, tt.verified); got != tt.want {
+			t.Errorf("progressLine(%+v) = %q, want %q", tt.o, got, tt.want)
+		}
+	}
+}
+
+func TestPrintFollowsTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "summary.md")
+	if err := os.WriteFile(summary, []byte("earlier step\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := report.Report{Images: []report.Image{{App: "hello", Variant: "scratch", Status: report.Missing, Error: "not built"}}}
+	env := map[string]string{
+		"REPORT_FORMAT":       "json",
+		"REPORT_FILE":         filepath.Join(dir, "report.md"),
+		"GITHUB_STEP_SUMMARY": summary,
+	}
+	var out bytes.Buffer
+	s := &Session{Opts: Options{Out: &out, Env: func(k string) string { return env[k] }}}
+	if err := s.Print(r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "{") {
+		t.Errorf("stdout with REPORT_FORMAT=json = %.40q…, want JSON", out.String())
+	}
+	file, _ := os.ReadFile(env["REPORT_FILE"])
+	sum, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(file), "# ") || string(sum) != "earlier step\n"+string(file) {
+		t.Errorf("REPORT_FILE = %.40q…, GITHUB_STEP_SUMMARY = %.60q…, want the Markdown in both, appended to the summary", file, sum)
+	}
+	env["REPORT_FORMAT"] = "yaml"
+	if err := s.Print(r); err == nil || !strings.Contains(err.Error(), "REPORT_FORMAT=yaml") {
+		t.Errorf("Print(REPORT_FORMAT=yaml) = %v, want an error naming it", err)
+	}
+}
+
+func TestNoDockerOnPathIsAClearError(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := Prepare(t.Context(), Options{Root: "."})
+	if err == nil || !strings.Contains(err.Error(), "docker CLI is not on PATH") {
+		t.Errorf("Prepare(no docker) = %v, want an error saying docker is not on PATH", err)
+	}
+}
+
+func TestDaemonThatDoesNotAnswerIsReportedInSeconds(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and there is no docker CLI: %v", err)
+		}
+		t.Skip("no docker CLI")
+	}
+	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1") // nothing listens on port 1
+	start := time.Now()
+	_, err := Prepare(t.Context(), Options{Root: "."})
+	if err == nil || !strings.Contains(err.Error(), "no Docker daemon answers at DOCKER_HOST=tcp://127.0.0.1:1") {
+		t.Errorf("Prepare(DOCKER_HOST nowhere) = %v, want an error naming DOCKER_HOST", err)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("Prepare(DOCKER_HOST nowhere) took %s, want seconds", took)
+	}
+}
