@@ -35,6 +35,13 @@ func (e *CmdError) Unwrap() error { return e.Err }
 // reason); else the first line of the error.
 func Summary(err error) string {
 	var ce *CmdError
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		s, _, _ := strings.Cut(err.Error(), "\n")
+		if errors.As(err, &ce) {
+			s = ce.Err.Error()
+		}
+		return s
+	}
 	if errors.As(err, &ce) {
 		if last := Tail(ce.Output, 1); last != "" {
 			return last

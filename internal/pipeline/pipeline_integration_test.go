@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,25 +213,8 @@ func TestCancelDuringARunRemovesItsContainer(t *testing.T) {
 
 func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	ensureBuilt(t)
-	root := t.TempDir()
-	src := filepath.Join("..", "..")
-	for _, p := range []string{"dockerfiles", "hello", "echo_app_multistage", "internal/echo"} {
-		if err := os.CopyFS(filepath.Join(root, p), os.DirFS(filepath.Join(src, p))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range []string{"go.mod", "go.sum", ".dockerignore"} {
-		data, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, f), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(root, "internal", "echo", "broken.go"), []byte("package echo\n\nvar _ = undefinedThing\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := copyRepo(t)
+	writeFile(t, filepath.Join(root, "internal", "echo", "broken.go"), "package echo\n\nvar _ = undefinedThing\n")
 	opts := testOptions(t, variant.Matrix[5], variant.Matrix[2])
 	opts.Root = root
 	s := prepare(t, opts)
@@ -249,6 +235,77 @@ func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	after, _ := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
 	if after.ID != before.ID {
 		t.Errorf("the failed build retagged %s: %s -> %s", variant.Matrix[5].Image(), before.ID, after.ID)
+	}
+}
+
+// copyRepo copies what the images are built from into a temporary root.
+func copyRepo(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	src := filepath.Join("..", "..")
+	for _, p := range []string{"dockerfiles", "hello", "echo_app", "echo_app_multistage", "internal/echo"} {
+		if err := os.CopyFS(filepath.Join(root, p), os.DirFS(filepath.Join(src, p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"go.mod", "go.sum", ".dockerignore"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(root, f), string(data))
+	}
+	return root
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrokenDockerfileNamesTheVariantAndDockersError(t *testing.T) {
+	ensureBuilt(t)
+	root := copyRepo(t)
+	df := filepath.Join(root, variant.Scratch.Dockerfile)
+	data, err := os.ReadFile(df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, df, string(data)+"\nCOPY --from=build /no/such/file /x\n")
+	opts := testOptions(t, variant.Matrix[2])
+	opts.Root = root
+	_, err = prepare(t, opts).Build(context.Background(), false)
+	if err == nil || !strings.Contains(err.Error(), "building hello/scratch") || !strings.Contains(err.Error(), "/no/such/file") {
+		t.Errorf("Build(broken Dockerfile) = %v, want an error naming the variant and quoting docker", err)
+	}
+}
+
+func TestCancelDuringABuildTagsNothing(t *testing.T) {
+	ensureBuilt(t)
+	root := copyRepo(t)
+	// Enough code to keep the compiler busy past the cancel.
+	var big strings.Builder
+	big.WriteString("package main\n\nvar sink int\n")
+	for i := range 3000 {
+		fmt.Fprintf(&big, "func f%d(x int) int { for i := 0; i < x; i++ { sink += i * %d }; return sink }\n", i, i)
+	}
+	writeFile(t, filepath.Join(root, "hello", "big.go"), big.String())
+	v := variant.Matrix[2]
+	opts := testOptions(t, v)
+	opts.Root = root
+	s := prepare(t, opts)
+	before, _ := s.Docker.Inspect(context.Background(), v.Image())
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	outcomes, _ := s.Build(ctx, false)
+	if e := outcomes[0].Err; e == nil || !strings.Contains(e.Error(), "context canceled") {
+		t.Fatalf("cancelled build: %v, want context canceled", e)
+	}
+	after, _ := s.Docker.Inspect(context.Background(), v.Image())
+	if after.ID != before.ID {
+		t.Errorf("a cancelled build retagged %s: %s -> %s", v.Image(), before.ID, after.ID)
 	}
 }
 
@@ -276,6 +333,79 @@ func TestTwoRunsAtOnceBothPass(t *testing.T) {
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("run %d of 2 at once: %v", i+1, err)
+		}
+	}
+}
+
+// layerFiles lists the files (not directories) of each layer of an image,
+// oldest layer first, from docker save.
+func layerFiles(t *testing.T, s *Session, image string) [][]string {
+	t.Helper()
+	var saved bytes.Buffer
+	if err := s.Docker.Stream(context.Background(), nil, &saved, "save", image); err != nil {
+		t.Fatal(err)
+	}
+	layers := map[string][]string{}
+	var manifest []struct{ Layers []string }
+	tr := tar.NewReader(&saved)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case h.Name == "manifest.json":
+			if err := json.NewDecoder(tr).Decode(&manifest); err != nil {
+				t.Fatal(err)
+			}
+		case strings.HasSuffix(h.Name, ".tar") || strings.HasPrefix(h.Name, "blobs/"):
+			lr := tar.NewReader(tr)
+			for {
+				lh, err := lr.Next()
+				if err != nil {
+					break // the end, or a blob that is not a layer
+				}
+				if lh.Typeflag != tar.TypeDir {
+					layers[h.Name] = append(layers[h.Name], lh.Name)
+				}
+			}
+		}
+	}
+	if len(manifest) != 1 {
+		t.Fatalf("docker save %s: manifest %+v, want one image", image, manifest)
+	}
+	var files [][]string
+	for _, l := range manifest[0].Layers {
+		files = append(files, layers[l])
+	}
+	return files
+}
+
+func TestRuntimeImagesHoldTheBinaryAndNothingElse(t *testing.T) {
+	ensureBuilt(t)
+	s := prepare(t, testOptions(t))
+	for _, v := range variant.Matrix {
+		if v.Style == variant.SingleStage {
+			continue
+		}
+		layers := layerFiles(t, s, v.Image())
+		info, err := s.Docker.Inspect(context.Background(), v.Image())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.Config.Entrypoint) != 1 {
+			t.Fatalf("%s: entrypoint %q, want the binary alone, exec form", v.Name(), info.Config.Entrypoint)
+		}
+		binary := strings.TrimPrefix(info.Config.Entrypoint[0], "/")
+		// What the multi-stage build adds on top of its base: the binary.
+		if last := layers[len(layers)-1]; len(last) != 1 || last[0] != binary {
+			t.Errorf("%s: last layer holds %q, want only %q", v.Name(), last, binary)
+		}
+		if v.Style == variant.Scratch && len(layers) != 1 {
+			t.Errorf("%s: %d layers, want 1 (scratch adds none)", v.Name(), len(layers))
 		}
 	}
 }
