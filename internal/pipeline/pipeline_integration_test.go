@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -406,6 +407,39 @@ func TestRuntimeImagesHoldTheBinaryAndNothingElse(t *testing.T) {
 		}
 		if v.Style == variant.Scratch && len(layers) != 1 {
 			t.Errorf("%s: %d layers, want 1 (scratch adds none)", v.Name(), len(layers))
+		}
+	}
+}
+
+// docker stop sends SIGTERM to the server, which is PID 1 in its container:
+// it must shut down at once and cleanly, not wait out docker's 10 s kill.
+func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
+	ensureBuilt(t)
+	s := prepare(t, testOptions(t))
+	ctx := context.Background()
+	for _, v := range variant.Matrix {
+		if v.Check.Path == "" {
+			continue
+		}
+		name := verify.ContainerName(v)
+		spec := docker.RunSpec{Image: v.Image(), Name: name, Detach: true, Hardened: true,
+			Labels: map[string]string{variant.ProjectLabel: "container", verify.RunLabel: s.ID}}
+		if _, err := s.Docker.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Docker.RemoveContainer(ctx, name)
+		time.Sleep(300 * time.Millisecond) // let it start listening
+		start := time.Now()
+		if _, err := s.Docker.Cmd(ctx, "stop", "--time", "10", name); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		code, err := s.Docker.Cmd(ctx, "inspect", "--format", "{{.State.ExitCode}}", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took > 5*time.Second || strings.TrimSpace(code) != "0" {
+			t.Errorf("%s: docker stop took %s, exit code %s; want well under docker's 10 s kill and 0", v.Name(), took.Round(time.Millisecond), strings.TrimSpace(code))
 		}
 	}
 }
