@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
@@ -24,9 +25,15 @@ const pullTimeout = 5 * time.Minute
 type Spec struct {
 	Arg     string // the build arg and environment variable
 	Default string // the Dockerfiles' default; keep in step (a test checks)
-	// StandIn builds the offline stand-in and returns its tag and a note
-	// saying what it is.
-	StandIn func(ctx context.Context, c *docker.Client) (tag, note string, err error)
+	// StandIn says, cheaply, what the offline stand-in is on this machine.
+	StandIn func(ctx context.Context, c *docker.Client) (StandIn, error)
+}
+
+// StandIn is an offline stand-in for a base image.
+type StandIn struct {
+	Tag   string // under StandInPrefix
+	Note  string // what it is
+	Build func(ctx context.Context, c *docker.Client, tag string) error
 }
 
 // Specs are the bases the Dockerfiles take.
@@ -57,26 +64,65 @@ func (b Bases) BuildArgs() map[string]string {
 	return args
 }
 
-// Resolve finds every base in Specs. It logs one line per stand-in it uses.
+// Resolve finds every base in Specs, all at once: one docker image
+// inspect for what is local, then a pull, or else a stand-in, for what is
+// not. It logs one line per stand-in it uses.
 func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error) {
-	bases := Bases{}
-	for _, s := range Specs {
-		b, err := resolve(ctx, c, s, log)
-		if err != nil {
-			return nil, fmt.Errorf("base image %s: %w", s.Arg, err)
+	type plan struct {
+		spec     Spec
+		explicit string
+		ref      string
+		standIn  StandIn
+		err      error
+	}
+	plans := make([]plan, len(Specs))
+	var refs []string
+	for i, s := range Specs {
+		p := plan{spec: s, explicit: os.Getenv(s.Arg), ref: s.Default}
+		if p.explicit != "" {
+			p.ref = p.explicit
+		} else if p.standIn, p.err = s.StandIn(ctx, c); p.err == nil {
+			refs = append(refs, p.standIn.Tag)
 		}
-		bases[s.Arg] = b
+		plans[i], refs = p, append(refs, p.ref)
+	}
+	local, err := c.InspectAll(ctx, refs...)
+	if err != nil {
+		return nil, fmt.Errorf("looking for the base images: %w", err)
+	}
+	resolved := make([]Base, len(plans))
+	logs := make([]strings.Builder, len(plans)) // printed in Specs order
+	errs := make([]error, len(plans))
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resolved[i], errs[i] = resolve(ctx, c, p.spec, p.explicit, p.ref, p.standIn, p.err, local, &logs[i])
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("base image %s: %w", p.spec.Arg, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	bases := Bases{}
+	for i, b := range resolved {
+		io.WriteString(log, logs[i].String())
+		bases[b.Arg] = b
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return bases, nil
 }
 
-func resolve(ctx context.Context, c *docker.Client, s Spec, log io.Writer) (Base, error) {
-	b := Base{Arg: s.Arg, Ref: s.Default, Default: s.Default}
-	explicit := os.Getenv(s.Arg)
-	if explicit != "" {
-		b.Ref = explicit
+func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string, standIn StandIn, standInErr error, local map[string]docker.ImageInfo, log io.Writer) (Base, error) {
+	b := Base{Arg: s.Arg, Ref: ref, Default: s.Default}
+	if info, ok := local[ref]; ok {
+		b.ID = info.ID
+		return b, nil
 	}
-	id, err := localOrPull(ctx, c, b.Ref)
+	id, err := pull(ctx, c, ref)
 	if err == nil {
 		b.ID = id
 		return b, nil
@@ -85,35 +131,32 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, log io.Writer) (Base
 		// An explicit choice is never silently replaced.
 		return b, fmt.Errorf("%s=%s is not on this engine and cannot be pulled: %w", s.Arg, explicit, err)
 	}
-	tag, note, err := s.StandIn(ctx, c)
-	if err != nil {
-		return b, fmt.Errorf("%s is not on this engine and cannot be pulled, and building an offline stand-in failed: %w", s.Default, err)
+	if standInErr != nil {
+		return b, fmt.Errorf("%s is not on this engine and cannot be pulled, and there is no offline stand-in: %w", s.Default, standInErr)
 	}
-	info, err := c.Inspect(ctx, tag)
-	if err != nil {
-		return b, err
+	info, ok := local[standIn.Tag]
+	if !ok {
+		if err := standIn.Build(ctx, c, standIn.Tag); err != nil {
+			return b, fmt.Errorf("%s is not on this engine and cannot be pulled, and building an offline stand-in failed: %w", s.Default, err)
+		}
+		if info, err = c.Inspect(ctx, standIn.Tag); err != nil {
+			return b, err
+		}
 	}
-	b.Ref, b.ID, b.StandIn = tag, info.ID, true
-	b.Note = "offline stand-in for " + s.Default + ": " + note
-	fmt.Fprintf(log, "%s: %s cannot be had here (not local, pull failed); using %s, an %s\n", s.Arg, s.Default, tag, b.Note)
+	b.Ref, b.ID, b.StandIn = standIn.Tag, info.ID, true
+	b.Note = "offline stand-in for " + s.Default + ": " + standIn.Note
+	fmt.Fprintf(log, "%s: %s cannot be had here (not local, pull failed); using %s, an %s\n", s.Arg, s.Default, standIn.Tag, b.Note)
 	return b, nil
 }
 
-// localOrPull returns the ID of ref, pulling it when the engine lacks it.
-func localOrPull(ctx context.Context, c *docker.Client, ref string) (string, error) {
-	info, err := c.Inspect(ctx, ref)
-	if err == nil {
-		return info.ID, nil
-	}
-	if !errors.Is(err, docker.ErrNotFound) {
-		return "", err
-	}
+// pull pulls ref and returns its ID.
+func pull(ctx context.Context, c *docker.Client, ref string) (string, error) {
 	pctx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
 	if _, err := c.Cmd(pctx, "pull", "--quiet", ref); err != nil {
 		return "", err
 	}
-	info, err = c.Inspect(ctx, ref)
+	info, err := c.Inspect(ctx, ref)
 	return info.ID, err
 }
 
@@ -142,11 +185,6 @@ func importImage(ctx context.Context, c *docker.Client, tag string, changes []st
 		return fmt.Errorf("importing the stand-in %s: %w", tag, err)
 	}
 	return nil
-}
-
-func exists(ctx context.Context, c *docker.Client, tag string) bool {
-	_, err := c.Inspect(ctx, tag)
-	return err == nil
 }
 
 func firstLine(s string) string {

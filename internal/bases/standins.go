@@ -13,21 +13,26 @@ import (
 
 // goStandIn is the local Go toolchain as an image, at /usr/local/go as in
 // the official images. It has no shell: the Dockerfiles use exec-form RUN.
-func goStandIn(ctx context.Context, c *docker.Client) (string, string, error) {
+func goStandIn(ctx context.Context, c *docker.Client) (StandIn, error) {
 	out, err := c.Run(ctx, docker.Cmd{Args: []string{"go", "env", "GOROOT", "GOVERSION"}})
 	if err != nil {
-		return "", "", fmt.Errorf("finding the local Go toolchain: %w", err)
+		return StandIn{}, fmt.Errorf("finding the local Go toolchain: %w", err)
 	}
 	f := strings.Fields(out)
 	if len(f) != 2 {
-		return "", "", fmt.Errorf("go env GOROOT GOVERSION: unexpected answer %q", out)
+		return StandIn{}, fmt.Errorf("go env GOROOT GOVERSION: unexpected answer %q", out)
 	}
 	goroot, version := f[0], f[1]
-	tag := StandInPrefix + "/go:" + version
-	note := "the local Go toolchain " + version + ", no shell"
-	if exists(ctx, c, tag) {
-		return tag, note, nil
-	}
+	return StandIn{
+		Tag:  StandInPrefix + "/go:" + version,
+		Note: "the local Go toolchain " + version + ", no shell",
+		Build: func(ctx context.Context, c *docker.Client, tag string) error {
+			return importGo(ctx, c, tag, goroot)
+		},
+	}, nil
+}
+
+func importGo(ctx context.Context, c *docker.Client, tag, goroot string) error {
 	changes := []string{
 		"ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"ENV GOPATH=/go",
@@ -35,7 +40,7 @@ func goStandIn(ctx context.Context, c *docker.Client) (string, string, error) {
 		"ENV HOME=/root",
 		"WORKDIR /go",
 	}
-	err = importImage(ctx, c, tag, changes, func(r *rootfs) error {
+	return importImage(ctx, c, tag, changes, func(r *rootfs) error {
 		r.dir("tmp", 0o1777)
 		r.dir("root", 0o700)
 		r.dir("go", 0o777)
@@ -44,7 +49,6 @@ func goStandIn(ctx context.Context, c *docker.Client) (string, string, error) {
 		r.copyTree(goroot, "usr/local/go")
 		return nil
 	})
-	return tag, note, err
 }
 
 // The root filesystem files every runtime stand-in has, as in alpine.
@@ -56,20 +60,27 @@ const (
 
 // alpineStandIn is a small Linux root filesystem: Debian's static busybox
 // (a shell and the usual tools) where it is installed, else no shell at all.
-func alpineStandIn(ctx context.Context, c *docker.Client) (string, string, error) {
+func alpineStandIn(ctx context.Context, c *docker.Client) (StandIn, error) {
 	bb, version := staticBusybox(ctx, c)
-	tag, note := StandInPrefix+"/rootfs:minimal", "a minimal root filesystem with no shell (install busybox-static for one)"
+	s := StandIn{
+		Tag:   StandInPrefix + "/rootfs:minimal",
+		Note:  "a minimal root filesystem with no shell (install busybox-static for one)",
+		Build: func(ctx context.Context, c *docker.Client, tag string) error { return importRootfs(ctx, c, tag, "") },
+	}
 	if bb != "" {
-		tag, note = StandInPrefix+"/busybox:"+version, "Debian's static busybox "+version
+		s.Tag, s.Note = StandInPrefix+"/busybox:"+version, "Debian's static busybox "+version
+		s.Build = func(ctx context.Context, c *docker.Client, tag string) error { return importRootfs(ctx, c, tag, bb) }
 	}
-	if exists(ctx, c, tag) {
-		return tag, note, nil
-	}
+	return s, nil
+}
+
+// importRootfs imports the runtime stand-in, with busybox bb when it is not "".
+func importRootfs(ctx context.Context, c *docker.Client, tag, bb string) error {
 	var applets []string
 	if bb != "" {
 		out, err := c.Run(ctx, docker.Cmd{Args: []string{bb, "--list"}})
 		if err != nil {
-			return "", "", err
+			return err
 		}
 		applets = strings.Fields(out)
 	}
@@ -77,7 +88,7 @@ func alpineStandIn(ctx context.Context, c *docker.Client) (string, string, error
 	if bb != "" {
 		changes = append(changes, `CMD ["/bin/sh"]`)
 	}
-	err := importImage(ctx, c, tag, changes, func(r *rootfs) error {
+	return importImage(ctx, c, tag, changes, func(r *rootfs) error {
 		for _, d := range []string{"bin", "etc", "etc/ssl", "etc/ssl/certs", "sbin", "usr", "usr/bin", "usr/local", "usr/local/bin"} {
 			r.dir(d, 0o755)
 		}
@@ -98,7 +109,6 @@ func alpineStandIn(ctx context.Context, c *docker.Client) (string, string, error
 		}
 		return nil
 	})
-	return tag, note, err
 }
 
 // staticBusybox returns the path and version of a statically linked busybox

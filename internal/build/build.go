@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/bases"
@@ -41,18 +43,37 @@ type Result struct {
 	BaseNote string
 }
 
+// Builder builds the variants of one session. What every build needs to
+// know is looked up once for all of them: the sources of every app (one
+// go list) and the images the engine had (one docker image inspect).
+type Builder struct {
+	Docker  *docker.Client
+	Root    string
+	Bases   bases.Bases
+	Sources map[string][]string         // per app dir: see ListSources
+	Current map[string]docker.ImageInfo // the engine's images by ref; absent: none
+
+	mu sync.Mutex // guards Current, which Image updates
+}
+
 // Image makes sure the image of v is built from the current inputs.
-func Image(ctx context.Context, c *docker.Client, root string, v variant.Variant, b bases.Bases) (Result, error) {
-	base, note := FinalBase(v.Style, b)
+func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) {
+	base, note := FinalBase(v.Style, b.Bases)
 	res := Result{Base: base, BaseNote: note}
-	args := b.BuildArgs()
+	args := b.Bases.BuildArgs()
 	args["APP"] = v.Dir
-	hash, err := Inputs(ctx, c, root, v, args, b)
+	files, ok := b.Sources[v.Dir]
+	if !ok {
+		return res, fmt.Errorf("the sources of %s were not listed", v.Dir)
+	}
+	hash, err := Inputs(b.Root, v, args, b.Bases, files)
 	if err != nil {
 		return res, err
 	}
-	old, err := c.Inspect(ctx, v.Image())
-	if err == nil && old.Config.Labels[InputsLabel] == hash {
+	b.mu.Lock()
+	old := b.Current[v.Image()]
+	b.mu.Unlock()
+	if old.ID != "" && old.Config.Labels[InputsLabel] == hash {
 		res.ID = old.ID
 		return res, nil
 	}
@@ -66,9 +87,9 @@ func Image(ctx context.Context, c *docker.Client, root string, v variant.Variant
 		labels[BaseNoteLabel] = note
 	}
 	start := time.Now()
-	id, err := c.Build(ctx, docker.BuildSpec{
-		Context:    root,
-		Dockerfile: filepath.Join(root, v.Style.Dockerfile),
+	id, err := b.Docker.Build(ctx, docker.BuildSpec{
+		Context:    b.Root,
+		Dockerfile: filepath.Join(b.Root, v.Style.Dockerfile),
 		Target:     v.Style.Target,
 		Tag:        v.Image(),
 		Args:       args,
@@ -78,11 +99,19 @@ func Image(ctx context.Context, c *docker.Client, root string, v variant.Variant
 		return res, err
 	}
 	res.ID, res.Built, res.Duration = id, true, time.Since(start)
+	var info docker.ImageInfo
+	info.ID, info.Config.Labels = id, labels
+	b.mu.Lock()
+	if b.Current == nil {
+		b.Current = map[string]docker.ImageInfo{}
+	}
+	b.Current[v.Image()] = info // what the next check of this session compares
+	b.mu.Unlock()
 	if old.ID != "" && old.ID != id {
 		// The image this build replaced is now untagged: remove it, unless
 		// something else still uses it (then the engine refuses, and that
 		// is fine).
-		c.Cmd(ctx, "image", "rm", old.ID)
+		b.Docker.Cmd(ctx, "image", "rm", old.ID)
 	}
 	return res, nil
 }
@@ -97,8 +126,9 @@ func FinalBase(s variant.Style, b bases.Bases) (ref, note string) {
 	return base.Ref, base.Note
 }
 
-// Inputs is the hash of everything the image of v is made from.
-func Inputs(ctx context.Context, c *docker.Client, root string, v variant.Variant, args map[string]string, b bases.Bases) (string, error) {
+// Inputs is the hash of everything the image of v is made from: files are
+// the app's sources, from ListSources.
+func Inputs(root string, v variant.Variant, args map[string]string, b bases.Bases, files []string) (string, error) {
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s %d %s\n", k, len(v), v) }
 	field("target", v.Style.Target)
@@ -108,11 +138,7 @@ func Inputs(ctx context.Context, c *docker.Client, root string, v variant.Varian
 	for _, k := range sortedKeys(b.BuildArgs()) {
 		field("base-id "+k, b[k].ID)
 	}
-	files, err := SourceFiles(ctx, c, root, v.Dir)
-	if err != nil {
-		return "", fmt.Errorf("listing the sources of %s: %w", v.Dir, err)
-	}
-	files = append(files, v.Style.Dockerfile, "go.mod", "go.sum", ".dockerignore")
+	files = append(slices.Clone(files), v.Style.Dockerfile, "go.mod", "go.sum", ".dockerignore")
 	sort.Strings(files)
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
@@ -124,19 +150,54 @@ func Inputs(ctx context.Context, c *docker.Client, root string, v variant.Varian
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// SourceFiles lists, relative to root, the non-test files in the
-// directories of the module packages that the main package in dir imports,
-// itself included.
-func SourceFiles(ctx context.Context, c *docker.Client, root, dir string) ([]string, error) {
-	out, err := c.Run(ctx, docker.Cmd{
-		Args: []string{"go", "-C", root, "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./" + dir},
-		Env:  []string{"CGO_ENABLED=0", "GOOS=linux"},
-	})
-	if err != nil {
-		return nil, err
+// ListSources lists, for each main package dir (relative to root), the
+// non-test files, relative to root, in the directories of the module
+// packages it imports, its own included. It runs go list once for all:
+// standard-library imports are left out (the toolchain is in the base
+// image's ID) and so are other modules' (go.sum pins them).
+func ListSources(ctx context.Context, c *docker.Client, root string, dirs []string) (map[string][]string, error) {
+	args := []string{"go", "-C", root, "list", "-f", "{{.Dir}}\t{{.ImportPath}}\t{{.Module.Path}}\t{{.Module.Dir}}\t{{join .Deps \" \"}}"}
+	for _, d := range dirs {
+		args = append(args, "./"+filepath.ToSlash(d))
 	}
+	out, err := c.Run(ctx, docker.Cmd{Args: args, Env: []string{"CGO_ENABLED=0", "GOOS=linux"}})
+	if err != nil {
+		return nil, fmt.Errorf("listing the sources of %s: %w", strings.Join(dirs, ", "), err)
+	}
+	sources := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 5 {
+			return nil, fmt.Errorf("go list: unexpected line %q", line)
+		}
+		dir, self, modPath, modDir := f[0], f[1], f[2], f[3]
+		rel, err := filepath.Rel(root, dir)
+		if err != nil {
+			return nil, err
+		}
+		pkgDirs := []string{dir}
+		for _, dep := range strings.Fields(f[4]) {
+			if sub, ok := strings.CutPrefix(dep, modPath+"/"); ok && dep != self {
+				pkgDirs = append(pkgDirs, filepath.Join(modDir, filepath.FromSlash(sub)))
+			}
+		}
+		files, err := nonTestFiles(root, pkgDirs)
+		if err != nil {
+			return nil, err
+		}
+		sources[rel] = files
+	}
+	for _, d := range dirs {
+		if _, ok := sources[filepath.Clean(d)]; !ok {
+			return nil, fmt.Errorf("go list said nothing of ./%s", d)
+		}
+	}
+	return sources, nil
+}
+
+func nonTestFiles(root string, dirs []string) ([]string, error) {
 	var files []string
-	for _, d := range strings.Fields(out) {
+	for _, d := range dirs {
 		entries, err := os.ReadDir(d)
 		if err != nil {
 			return nil, err

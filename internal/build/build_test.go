@@ -43,7 +43,11 @@ func TestInputsChangeWithWhatTheImageIsMadeOf(t *testing.T) {
 		t.Helper()
 		args := b.BuildArgs()
 		args["APP"] = v.Dir
-		h, err := Inputs(context.Background(), c, root, v, args, b)
+		src, err := ListSources(context.Background(), c, root, []string{"hello", "echo_app", "echo_app_multistage"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := Inputs(root, v, args, b, src[v.Dir])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,15 +34,23 @@ type Client struct {
 // New finds the docker CLI and checks that a daemon answers. It does not
 // look for BuildKit: see FindBuilder.
 func New(ctx context.Context) (*Client, error) {
-	bin, err := exec.LookPath("docker")
+	c, err := Find()
 	if err != nil {
-		return nil, fmt.Errorf("the docker CLI is not on PATH (%v): install Docker Engine or Docker Desktop", err)
+		return nil, err
 	}
-	c := &Client{Docker: bin, Run: Exec}
 	if _, err := c.Ping(ctx); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Find finds the docker CLI; it does not ask the daemon anything.
+func Find() (*Client, error) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		return nil, fmt.Errorf("the docker CLI is not on PATH (%v): install Docker Engine or Docker Desktop", err)
+	}
+	return &Client{Docker: bin, Run: Exec}, nil
 }
 
 // Ping returns the engine's version, or an error within PingTimeout when no
@@ -130,6 +139,78 @@ func (c *Client) Inspect(ctx context.Context, ref string) (ImageInfo, error) {
 		return info, fmt.Errorf("docker image inspect %s: no image ID in %.200q", ref, out)
 	}
 	return info, nil
+}
+
+// InspectAll inspects refs with one docker call (a call costs tens of
+// milliseconds, and a warm run asks about a dozen images). The map holds
+// the refs that exist; a ref that does not is absent. Refs the answer
+// cannot be matched to are inspected one by one.
+func (c *Client) InspectAll(ctx context.Context, refs ...string) (map[string]ImageInfo, error) {
+	found := map[string]ImageInfo{}
+	if len(refs) == 0 {
+		return found, nil
+	}
+	out, err := c.Cmd(ctx, append([]string{"image", "inspect", "--format", "{{json .}}"}, refs...)...)
+	var ce *CmdError
+	if err != nil && !errors.As(err, &ce) {
+		return nil, err // not an answer from docker: cancelled, or no CLI
+	}
+	var infos []ImageInfo
+	for _, line := range strings.Split(out, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var info ImageInfo
+		if jerr := json.Unmarshal([]byte(line), &info); jerr != nil {
+			return nil, fmt.Errorf("docker image inspect: unexpected answer %.200q: %v", line, jerr)
+		}
+		infos = append(infos, info)
+	}
+	missing := map[string]bool{}
+	if ce != nil {
+		// Each line ends "No such image: <ref, tag added>".
+		for _, line := range strings.Split(ce.Output, "\n") {
+			if i := strings.LastIndex(line, "No such image: "); i >= 0 {
+				missing[strings.TrimSpace(line[i+len("No such image: "):])] = true
+			}
+		}
+	}
+	for _, ref := range refs {
+		if info, ok := match(infos, ref); ok {
+			found[ref] = info
+			continue
+		}
+		if missing[withTag(ref)] {
+			continue
+		}
+		info, err := c.Inspect(ctx, ref)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			found[ref] = info
+		}
+	}
+	return found, nil
+}
+
+// match finds the image that ref names among infos, by ID or by tag.
+func match(infos []ImageInfo, ref string) (ImageInfo, bool) {
+	for _, info := range infos {
+		if info.ID == ref || slices.Contains(info.RepoTags, withTag(ref)) {
+			return info, true
+		}
+	}
+	return ImageInfo{}, false
+}
+
+// withTag is ref with the tag docker assumes when it has none.
+func withTag(ref string) string {
+	if i := strings.LastIndexAny(ref, ":/@"); i < 0 || ref[i] == '/' {
+		return ref + ":latest"
+	}
+	return ref
 }
 
 func isNoSuch(err error) bool {

@@ -49,7 +49,8 @@ func Clean(ctx context.Context, opts Options) error {
 
 // ownImages picks, from `docker image ls` lines "repo:tag<TAB>id", the
 // references of the images that are the project's own: tagged under its
-// prefixes, or untagged (by ID).
+// prefixes (a killed mage bench may leave its baseline's), or untagged (by
+// ID).
 func ownImages(ls string) []string {
 	var refs []string
 	for _, line := range strings.Split(strings.TrimSpace(ls), "\n") {
@@ -60,7 +61,8 @@ func ownImages(ls string) []string {
 		switch {
 		case ref == "<none>:<none>":
 			refs = append(refs, id)
-		case strings.HasPrefix(ref, variant.ImagePrefix+"/"), strings.HasPrefix(ref, bases.StandInPrefix+"/"):
+		case strings.HasPrefix(ref, variant.ImagePrefix+"/"), strings.HasPrefix(ref, bases.StandInPrefix+"/"),
+			strings.HasPrefix(ref, variant.BaselinePrefix+"/"):
 			refs = append(refs, ref)
 		}
 	}

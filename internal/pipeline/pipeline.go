@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,34 +60,85 @@ func DefaultOptions() (Options, error) {
 }
 
 // Session is a prepared run: docker answers, BuildKit is found, the bases
-// are resolved.
+// are resolved, the sources listed and the project's images looked up.
 type Session struct {
-	ID     string // labels the containers this session starts
-	Opts   Options
-	Docker *docker.Client
-	Bases  bases.Bases
-	Facts  facts.Store
+	ID      string // labels the containers this session starts
+	Opts    Options
+	Docker  *docker.Client
+	Bases   bases.Bases
+	Facts   facts.Store
+	Builder *build.Builder
+	layers  *layerSizes
 }
 
-// Prepare checks docker and finds BuildKit and the base images.
+// Prepare checks that docker answers, then finds BuildKit, the base images,
+// the apps' sources and the images already built, all at once: a warm run
+// spends most of its time waiting on docker, not working.
 func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
 		return nil, err
 	}
 	opts.Root = root
-	c, err := docker.New(ctx)
+	c, err := docker.Find()
 	if err != nil {
 		return nil, err
 	}
-	if err := c.FindBuilder(ctx, opts.CacheDir, opts.Log); err != nil {
+	var dirs, images []string
+	for _, v := range opts.Matrix {
+		if !slices.Contains(dirs, v.Dir) {
+			dirs = append(dirs, v.Dir)
+		}
+		images = append(images, v.Image())
+	}
+	s := &Session{
+		ID:     newID(),
+		Opts:   opts,
+		Docker: c,
+		Facts:  facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")},
+		layers: &layerSizes{store: facts.Store{Dir: filepath.Join(opts.CacheDir, "facts", "layers")}},
+	}
+	b := &build.Builder{Docker: c, Root: root}
+	// Everything asks the daemon at once; if the ping fails, the rest is
+	// cancelled and the ping's error (it says what is wrong) is the answer.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var pingErr error
+	err = concurrently(
+		func() error {
+			if _, pingErr = c.Ping(wctx); pingErr != nil {
+				cancel()
+				return pingErr
+			}
+			return c.FindBuilder(wctx, opts.CacheDir, opts.Log)
+		},
+		func() (err error) { s.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
+		func() (err error) { b.Sources, err = build.ListSources(wctx, c, root, dirs); return err },
+		func() (err error) { b.Current, err = c.InspectAll(wctx, images...); return err },
+	)
+	switch {
+	case pingErr != nil:
+		return nil, pingErr
+	case err != nil:
 		return nil, err
 	}
-	b, err := bases.Resolve(ctx, c, opts.Log)
-	if err != nil {
-		return nil, err
+	b.Bases, s.Builder = s.Bases, b
+	return s, nil
+}
+
+// concurrently runs fs at once and joins their errors.
+func concurrently(fs ...func() error) error {
+	errs := make([]error, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f()
+		}()
 	}
-	return &Session{ID: newID(), Opts: opts, Docker: c, Bases: b, Facts: facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")}}, nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func newID() string {
@@ -108,12 +160,21 @@ type Outcome struct {
 // It returns one outcome per variant, in matrix order, and an error that
 // names every variant that failed.
 func (s *Session) Build(ctx context.Context, verifyToo bool) ([]Outcome, error) {
+	return s.build(ctx, verifyToo, false)
+}
+
+// build is Build; with measure, each new image's costly report figures are
+// measured as soon as it is verified, while other variants still build.
+func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome, error) {
 	var mu sync.Mutex // one progress line at a time
 	outcomes := each(s.Opts, func(v variant.Variant) Outcome {
 		o := s.one(ctx, v, verifyToo)
 		mu.Lock()
 		fmt.Fprintln(s.Opts.Log, progressLine(o, verifyToo))
 		mu.Unlock()
+		if measure && o.Err == nil && ctx.Err() == nil {
+			s.measure(ctx, v, o.Build.ID, o.Startup)
+		}
 		return o
 	})
 	return outcomes, Failures(outcomes)
@@ -134,18 +195,22 @@ func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
 }
 
 // each runs f for every variant of opts.Matrix, at most opts.Jobs at once,
-// and returns the results in matrix order.
+// starting them in matrix order, and returns the results in matrix order.
 func each[T any](opts Options, f func(variant.Variant) T) []T {
 	results := make([]T, len(opts.Matrix))
-	sem := make(chan struct{}, max(1, opts.Jobs))
+	next := make(chan int, len(opts.Matrix))
+	for i := range opts.Matrix {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	for i, v := range opts.Matrix {
+	for range min(max(1, opts.Jobs), len(opts.Matrix)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = f(v)
+			for i := range next {
+				results[i] = f(opts.Matrix[i])
+			}
 		}()
 	}
 	wg.Wait()
@@ -160,7 +225,7 @@ func (s *Session) finalBase(v variant.Variant) (ref, note string) {
 func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Outcome {
 	o := Outcome{Variant: v}
 	var err error
-	o.Build, err = build.Image(ctx, s.Docker, s.Opts.Root, v, s.Bases)
+	o.Build, err = s.Builder.Image(ctx, v)
 	if err != nil {
 		o.Step, o.Err = "building", err
 		return o
@@ -233,7 +298,7 @@ func Run(ctx context.Context, opts Options, plan Plan) error {
 	if err != nil {
 		return err
 	}
-	outcomes, failed := s.Build(ctx, plan.Verify)
+	outcomes, failed := s.build(ctx, plan.Verify, plan.Report)
 	if plan.Report && ctx.Err() == nil {
 		if err := s.Print(s.Gather(ctx, outcomes)); err != nil {
 			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))

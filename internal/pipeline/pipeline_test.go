@@ -23,9 +23,11 @@ func TestOwnImages(t *testing.T) {
 		"<none>:<none>\tsha256:3",
 		"someone/else:latest\tsha256:4", // built FROM a stand-in: inherits its label
 		"golang:1.26-alpine\tsha256:5",
+		"multistage-baseline/hello:alpine\tsha256:6",
+		"multistage-other/x:1\tsha256:7",
 		"",
 	}, "\n")
-	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "sha256:3"}
+	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "sha256:3", "multistage-baseline/hello:alpine"}
 	if got := ownImages(ls); !slices.Equal(got, want) {
 		t.Errorf("ownImages() = %q, want %q", got, want)
 	}

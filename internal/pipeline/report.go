@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,80 +25,146 @@ const startupRuns = 3
 
 // Gather collects the report's figures for every variant: sizes, layers and
 // user from the engine now; compressed size and start-up time from the
-// facts cache, measured and cached when the image is new. An outcome that
-// failed makes its row a failure, whatever image may be on the engine.
+// facts cache, measured and cached when the image is new (a verification
+// in outcomes counts as one start-up run). An outcome that failed makes its
+// row a failure, whatever image may be on the engine.
 func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report {
-	failed := map[string]string{}
+	failed, verified := map[string]string{}, map[string]time.Duration{}
 	for _, o := range outcomes {
-		if o.Err != nil {
+		switch {
+		case o.Err != nil:
 			failed[o.Variant.Name()] = o.Step + " failed: " + docker.Summary(o.Err)
+		case o.Startup > 0:
+			verified[o.Variant.Name()] = o.Startup
 		}
 	}
-	return report.Report{Images: each(s.Opts, func(v variant.Variant) report.Image {
-		return s.gatherOne(ctx, v, failed[v.Name()])
-	})}
+	refs := make([]string, len(s.Opts.Matrix))
+	for i, v := range s.Opts.Matrix {
+		refs[i] = v.Image()
+	}
+	infos, ierr := s.Docker.InspectAll(ctx, refs...)
+	// docker history is cheap and one image at a time: all at once.
+	wide := s.Opts
+	wide.Jobs = len(wide.Matrix)
+	type hist struct {
+		layers []report.Layer
+		err    error
+	}
+	hists := each(wide, func(v variant.Variant) (h hist) {
+		if info, ok := infos[v.Image()]; ok && failed[v.Name()] == "" {
+			h.layers, h.err = history(ctx, s.Docker, info.ID)
+		}
+		return h
+	})
+	images := make([]report.Image, len(s.Opts.Matrix))
+	for i, v := range s.Opts.Matrix {
+		img := report.Image{App: v.App, Variant: v.Style.Name, Image: v.Image()}
+		_, ok := infos[v.Image()]
+		switch {
+		case failed[v.Name()] != "":
+			img.Status, img.Error = report.Failed, failed[v.Name()]
+		case ierr != nil:
+			img.Status, img.Error = report.Missing, docker.Summary(ierr)
+		case !ok:
+			img.Status, img.Error = report.Missing, "not built: run mage all"
+		case hists[i].err != nil:
+			img.Status, img.Error = report.Missing, docker.Summary(hists[i].err)
+		default:
+			img.Status, img.History = report.OK, hists[i].layers
+		}
+		images[i] = img
+	}
+	// The costly figures, for images not measured yet, as many at once as
+	// builds.
+	each(s.Opts, func(v variant.Variant) struct{} {
+		i := slices.Index(s.Opts.Matrix, v)
+		if images[i].Status == report.OK {
+			s.gatherOne(ctx, v, infos[v.Image()], verified[v.Name()], &images[i])
+		}
+		return struct{}{}
+	})
+	return report.Report{Images: images}
 }
 
-func (s *Session) gatherOne(ctx context.Context, v variant.Variant, failed string) report.Image {
-	img := report.Image{App: v.App, Variant: v.Style.Name, Image: v.Image()}
-	if failed != "" {
-		img.Status, img.Error = report.Failed, failed
-		return img
-	}
-	info, err := s.Docker.Inspect(ctx, v.Image())
-	if err != nil {
-		img.Status, img.Error = report.Missing, docker.Summary(err)
-		if errors.Is(err, docker.ErrNotFound) {
-			img.Error = "not built: run mage all"
-		}
-		return img
-	}
-	hist, err := history(ctx, s.Docker, v.Image())
-	if err != nil {
-		img.Status, img.Error = report.Missing, docker.Summary(err)
-		return img
-	}
-	img.Status, img.ID, img.SizeBytes = report.OK, info.ID, info.Size
-	img.Layers, img.User, img.History = len(info.RootFS.Layers), info.Config.User, hist
+func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {
+	img.ID, img.SizeBytes = info.ID, info.Size
+	img.Layers, img.User = len(info.RootFS.Layers), info.Config.User
 	img.Base, img.BaseNote = info.Config.Labels[build.BaseLabel], info.Config.Labels[build.BaseNoteLabel]
 
+	f := s.measureInfo(ctx, v, info, verified)
+	img.CompressedBytes, img.BuildSeconds, img.StartupSeconds = f.CompressedBytes, f.BuildSeconds, f.StartupSeconds
+}
+
+// measure makes sure the costly figures of image id are in the facts cache.
+func (s *Session) measure(ctx context.Context, v variant.Variant, id string, verified time.Duration) {
+	if f, err := s.Facts.Load(id); err == nil && f.CompressedBytes != nil && f.StartupSeconds != nil {
+		return
+	}
+	info, err := s.Docker.Inspect(ctx, id)
+	if err != nil {
+		return // the report says what is missing
+	}
+	s.measureInfo(ctx, v, info, verified)
+}
+
+// measureInfo returns the cached figures of the image, measuring (and
+// caching) the compressed size and start-up time when they are not known.
+// The two are measured at once: one reads docker save, the other runs the
+// image.
+func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) facts.Facts {
 	f, err := s.Facts.Load(info.ID)
 	if err != nil {
 		s.warn("reading the cached figures of %s: %v", v.Name(), err)
 	}
 	var measured facts.Facts
-	if f.CompressedBytes == nil {
-		if n, err := compressedSize(ctx, s.Docker, info.ID); err != nil {
+	concurrently(func() error {
+		if f.CompressedBytes != nil {
+			return nil
+		}
+		if n, err := s.layers.compressedSize(ctx, s.Docker, info); err != nil {
 			s.warn("measuring the compressed size of %s: %v", v.Name(), err)
 		} else {
-			f.CompressedBytes, measured.CompressedBytes = &n, &n
+			measured.CompressedBytes = &n
 		}
-	}
-	if f.StartupSeconds == nil {
-		if d, err := s.startup(ctx, v); err != nil {
+		return nil
+	}, func() error {
+		if f.StartupSeconds != nil {
+			return nil
+		}
+		if d, err := s.startup(ctx, v, verified); err != nil {
 			s.warn("measuring the start-up time of %s: %v", v.Name(), err)
 		} else {
 			secs := d.Seconds()
-			f.StartupSeconds, measured.StartupSeconds = &secs, &secs
+			measured.StartupSeconds = &secs
 		}
-	}
+		return nil
+	})
 	if measured != (facts.Facts{}) {
 		if err := s.Facts.Update(info.ID, measured); err != nil {
 			s.warn("caching the figures of %s: %v", v.Name(), err)
 		}
+		if measured.CompressedBytes != nil {
+			f.CompressedBytes = measured.CompressedBytes
+		}
+		if measured.StartupSeconds != nil {
+			f.StartupSeconds = measured.StartupSeconds
+		}
 	}
-	img.CompressedBytes, img.BuildSeconds, img.StartupSeconds = f.CompressedBytes, f.BuildSeconds, f.StartupSeconds
-	return img
+	return f
 }
 
 func (s *Session) warn(format string, args ...any) {
 	fmt.Fprintf(s.Opts.Log, "warning: "+format+"\n", args...)
 }
 
-// startup is the median start-up time of startupRuns verified runs.
-func (s *Session) startup(ctx context.Context, v variant.Variant) (time.Duration, error) {
+// startup is the median start-up time of startupRuns verified runs, the
+// verification of this session (when not 0) being the first.
+func (s *Session) startup(ctx context.Context, v variant.Variant, verified time.Duration) (time.Duration, error) {
 	var runs []time.Duration
-	for range startupRuns {
+	if verified > 0 {
+		runs = append(runs, verified)
+	}
+	for len(runs) < startupRuns {
 		d, err := verify.Run(ctx, s.Docker, v, s.ID)
 		if err != nil {
 			return 0, err
@@ -108,20 +173,6 @@ func (s *Session) startup(ctx context.Context, v variant.Variant) (time.Duration
 	}
 	slices.Sort(runs)
 	return runs[len(runs)/2], nil
-}
-
-// compressedSize is the size of `docker save` gzipped by compress/gzip at
-// its default level: about what a push or a pull moves.
-func compressedSize(ctx context.Context, c *docker.Client, id string) (int64, error) {
-	var n countingWriter
-	zw := gzip.NewWriter(&n)
-	if err := c.Stream(ctx, nil, zw, "save", id); err != nil {
-		return 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return 0, err
-	}
-	return int64(n), nil
 }
 
 type countingWriter int64

@@ -3,7 +3,7 @@
 // image), a multi-stage image on alpine and a multi-stage image on scratch.
 //
 // The package is pure: it formats a [Report] that the caller has already
-// measured (docker image inspect, docker history, docker save | gzip, timed
+// measured (docker image inspect, docker history, gzipped layers, timed
 // builds and runs) and never runs docker, other processes, reads the clock
 // or the environment. Output is deterministic: the same Report always gives
 // the same bytes.
@@ -12,9 +12,9 @@
 //
 //   - MB means 10⁶ bytes, docker's own convention, everywhere. Exact byte
 //     counts are printed with thousands separators next to the MB figure.
-//   - "compressed" is the number of bytes of `docker save` output gzipped
-//     with Go's compress/gzip at the default level, roughly what a push or
-//     pull moves over the wire.
+//   - "compressed" is the sum over the image's layers of each layer's tar
+//     gzipped with Go's compress/gzip at the default level: what a push
+//     uploads, less the image config and manifest (about a kilobyte).
 //   - "vs single-stage" compares uncompressed sizes (exact bytes) with the
 //     same app's single-stage image: a signed percent change with one
 //     decimal, plus an "N× smaller" factor (one decimal below 10, a whole

@@ -167,7 +167,7 @@ func failedVariant() Report {
 	})
 	return edit(r, "echo", "single-stage", func(img *Image) {
 		img.Status = Failed
-		img.Error = "docker build: exit status 1: RUN go mod download: dial tcp: lookup proxy.golang.org: no such host"
+		img.Error = "docker build: exit status 1: RUN go mod download: dial tcp: lookup the module proxy: no such host"
 	})
 }
 

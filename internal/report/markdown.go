@@ -15,7 +15,7 @@ func Markdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	b.WriteString("# Image sizes: single-stage vs multi-stage\n\n")
 	b.WriteString("Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
-		"*compressed* = bytes of `docker save` output gzipped with Go's `compress/gzip` at its default level (roughly what a push or pull moves); " +
+		"*compressed* = the sum of the image's layers, each layer's tar gzipped by Go's `compress/gzip` at its default level (what a push uploads, less a kilobyte or so of config and manifest); " +
 		"*vs single-stage* = change in exact uncompressed bytes against the same app's single-stage image; " +
 		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo (median of a few runs); " +
 		"– = not known.\n")
@@ -238,7 +238,11 @@ func writeImageLayers(b *strings.Builder, img Image) {
 	if largest >= 0 && img.SizeBytes > 0 {
 		l := img.History[largest]
 		instr := truncate(shortenInstruction(l.CreatedBy), maxSummaryInstruction)
-		summary += fmt.Sprintf("; biggest layer (%s): <code>%s</code>", formatShare(l.Size, img.SizeBytes), escapeHTML(instr))
+		what := "<code>" + escapeHTML(instr) + "</code>"
+		if instr == "" {
+			what = "no instruction recorded (an imported base layer)"
+		}
+		summary += fmt.Sprintf("; biggest layer (%s): %s", formatShare(l.Size, img.SizeBytes), what)
 	}
 	b.WriteString("\n<details>\n<summary>" + summary + "</summary>\n\n")
 

@@ -44,6 +44,9 @@ func (v Variant) Image() string { return fmt.Sprintf("%s/%s:%s", ImagePrefix, v.
 const (
 	// ImagePrefix is the repository namespace of every image the project builds.
 	ImagePrefix = "multistage"
+	// BaselinePrefix is the namespace of the images mage bench's baseline
+	// script builds (bench/baseline.sh).
+	BaselinePrefix = "multistage-baseline"
 	// ProjectLabel marks every image and container the project makes.
 	ProjectLabel = "dev.go-multistage.project"
 )

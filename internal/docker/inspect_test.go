@@ -1,0 +1,64 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestInspectAllMatchesAnswersToRefs(t *testing.T) {
+	var calls [][]string
+	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd Cmd) (string, error) {
+		calls = append(calls, cmd.Args)
+		if len(calls) > 1 {
+			t.Fatalf("docker ran %d times, want once: %q", len(calls), calls)
+		}
+		// As docker 28 answers: the found images in order, one error line
+		// per missing one, exit 1.
+		out := `{"Id":"sha256:aa","RepoTags":["hello:scratch"]}` + "\n" +
+			`{"Id":"sha256:bb","RepoTags":["base:latest","other:1"]}` + "\n"
+		return out, &CmdError{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: no such image: nope:1: No such image: nope:1\n" +
+			"Error response from daemon: no such image: gone: No such image: gone:latest"}
+	}}
+	got, err := c.InspectAll(context.Background(), "hello:scratch", "nope:1", "base", "gone", "sha256:bb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"hello:scratch": "sha256:aa", "base": "sha256:bb", "sha256:bb": "sha256:bb"}
+	if len(got) != len(want) {
+		t.Errorf("InspectAll found %d images, want %d: %v", len(got), len(want), got)
+	}
+	for ref, id := range want {
+		if got[ref].ID != id {
+			t.Errorf("InspectAll()[%q].ID = %q, want %q", ref, got[ref].ID, id)
+		}
+	}
+	if args := calls[0]; !slices.Contains(args, "nope:1") || !slices.Contains(args, "{{json .}}") {
+		t.Errorf("docker args = %q", args)
+	}
+}
+
+func TestInspectAllFailsOnOtherErrors(t *testing.T) {
+	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd Cmd) (string, error) {
+		return "", context.Canceled
+	}}
+	if _, err := c.InspectAll(context.Background(), "a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("InspectAll() error = %v, want context.Canceled", err)
+	}
+}
+
+func TestInspectAllAsksOneByOneWhatItCannotMatch(t *testing.T) {
+	var n int
+	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd Cmd) (string, error) {
+		n++
+		if n == 1 { // a name the tags do not show, and no error for it
+			return `{"Id":"sha256:cc","RepoTags":["golang:1"]}` + "\n", nil
+		}
+		return `{"Id":"sha256:cc","RepoTags":["golang:1"]}`, nil
+	}}
+	got, err := c.InspectAll(context.Background(), "mirror.invalid/golang:1")
+	if err != nil || got["mirror.invalid/golang:1"].ID != "sha256:cc" || n != 2 {
+		t.Errorf("InspectAll() = %v, %v after %d calls; want sha256:cc after 2", got, err, n)
+	}
+}
