@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 
+	"github.com/go-multistage/multistage/internal/bench"
 	"github.com/go-multistage/multistage/internal/pipeline"
 )
 
@@ -49,4 +50,30 @@ func run(ctx context.Context, plan pipeline.Plan) error {
 		return err
 	}
 	return pipeline.Run(ctx, opts, plan)
+}
+
+// Bench times mage all (cold, warm, after an edit) against a plain docker build script, checks sizes and throughput, and prints PASS or MISS per target (it prunes the engine's build cache).
+func Bench(ctx context.Context) error {
+	opts, err := pipeline.DefaultOptions()
+	if err != nil {
+		return err
+	}
+	cfg, err := bench.ConfigFromEnv(opts.Env)
+	if err != nil {
+		return err
+	}
+	return bench.Run(ctx, opts, cfg)
+}
+
+// Soak loads the hardened echo server on scratch (30 s at 64 connections; SOAK_* to change) and fails on any failed request or memory growth.
+func Soak(ctx context.Context) error {
+	opts, err := pipeline.DefaultOptions()
+	if err != nil {
+		return err
+	}
+	cfg, err := bench.SoakFromEnv(opts.Env)
+	if err != nil {
+		return err
+	}
+	return bench.Soak(ctx, opts, cfg)
 }

@@ -1,0 +1,239 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// Baseline names what bench/baseline.sh makes.
+const (
+	BaselinePrefix   = variant.BaselinePrefix
+	BaselineLabel    = variant.ProjectLabel + "=baseline"
+	BaselineRunLabel = "dev.go-multistage.baseline-run"
+)
+
+// cleanupTimeout bounds clean-up that runs after the work was cancelled.
+const cleanupTimeout = time.Minute
+
+// cold alternates the baseline script and cold `mage all`, each from
+// nothing: the baseline with its images (and the build stages the legacy
+// builder leaves untagged) removed, `mage all` with the project's images
+// removed and the engine's build cache pruned. The bases stay.
+func (b *bencher) cold(ctx context.Context) error {
+	what := "cold `mage all` / baseline script"
+	goal := fmt.Sprintf("≤ %.2f×", coldGoal)
+	ids := filepath.Join(b.tmp, "baseline-ids")
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if err := b.removeBaseline(ctx, ids); err != nil {
+			b.say("WARNING: removing the baseline's images: %v", err)
+		}
+	}()
+	base := Measurement{Name: "baseline script, cold (bench/baseline.sh, legacy builder)", Unit: Seconds}
+	cold := Measurement{Name: "cold `mage all` (project images removed, build cache pruned)", Unit: Seconds}
+	var runs []run
+	for i := range max(b.cfg.BaselineRuns, b.cfg.ColdRuns) {
+		if i < b.cfg.BaselineRuns {
+			if err := b.removeBaseline(ctx, ids); err != nil {
+				return err
+			}
+			b.say("baseline run %d/%d: bench/baseline.sh (about two minutes here)", i+1, b.cfg.BaselineRuns)
+			d, lines, err := b.runBaseline(ctx, fmt.Sprintf("%s-%d", b.s.ID, i+1), ids)
+			if err != nil {
+				return fmt.Errorf("bench/baseline.sh: %w", err)
+			}
+			base.Values = append(base.Values, d)
+			b.say("baseline run %d/%d: %.1fs", i+1, b.cfg.BaselineRuns, d)
+			for _, l := range lines {
+				b.say("  %s", l)
+			}
+			if i == b.cfg.BaselineRuns-1 {
+				b.res.Details = append(b.res.Details, Detail{Summary: "baseline script, per image (last run): build and run seconds", Lines: lines})
+			}
+		}
+		if i < b.cfg.ColdRuns {
+			if err := b.removeProjectImages(ctx); err != nil {
+				return err
+			}
+			if err := b.pruneBuildCache(ctx); err != nil {
+				return err
+			}
+			r, err := b.mageAll(ctx)
+			if err != nil {
+				return err
+			}
+			runs, cold.Values = append(runs, r), append(cold.Values, r.total)
+			b.say("cold mage all %d/%d: %.1fs (prepare, build, verify %.1fs; report %.1fs)", i+1, b.cfg.ColdRuns, r.total, r.build, r.report)
+			if i == b.cfg.ColdRuns-1 {
+				b.res.Details = append(b.res.Details, Detail{Summary: "cold `mage all` progress (last run)", Lines: r.lines})
+			}
+		}
+	}
+	b.res.Measurements = append(b.res.Measurements, cold, base)
+	if len(runs) > 0 {
+		b.phases("cold", runs)
+		b.res.Notes = append(b.res.Notes, "Every cold `mage all` began with `docker builder prune --all --force`: the engine's whole BuildKit cache, every project's, was emptied, and the project's images were removed; the bases stayed.")
+	}
+	if b.cfg.BaselineRuns > 0 {
+		b.res.Notes = append(b.res.Notes, "The baseline script builds from the repository root as it is. The legacy builder applies only the `.dockerignore` at the context root "+
+			"(a `bench/<name>.Dockerfile.dockerignore` beside the Dockerfile is ignored by it; only BuildKit reads those), so it sends the root's allowlist, "+
+			"the same context the project sends, and its naive `COPY . .` copies every app's source into every build.")
+	}
+	switch {
+	case b.cfg.ColdRuns == 0 || b.cfg.BaselineRuns == 0:
+		b.res.Targets = append(b.res.Targets, Skipped(what, goal, "BENCH_COLD_RUNS=0 or BENCH_BASELINE_RUNS=0"))
+	default:
+		b.res.Targets = append(b.res.Targets, AtMost(what, cold.Median(), base.Median(), coldGoal,
+			fmt.Sprintf("%s / %s", Format(cold.Median(), Seconds), Format(base.Median(), Seconds))))
+	}
+	return nil
+}
+
+// runBaseline runs bench/baseline.sh on the session's bases and returns
+// its wall time and its per-image lines.
+func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []string, error) {
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(b.opts.Root, "bench", "baseline.sh"))
+	cmd.Env = append(os.Environ(),
+		"GO_IMAGE="+b.s.Bases["GO_IMAGE"].Ref,
+		"ALPINE_IMAGE="+b.s.Bases["ALPINE_IMAGE"].Ref,
+		"BASELINE_RUN="+run,
+		"BASELINE_IDS="+ids,
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// On cancel, the script's whole process group gets SIGTERM, so the
+	// docker build in it stops too and the script's trap removes its
+	// containers.
+	ownProcessGroup(cmd)
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start).Seconds()
+	// Its trap removes its containers; a script that was killed cannot.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if rerr := b.removeContainers(cctx, BaselineRunLabel+"="+run); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	if err != nil {
+		out := stderr.String()
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return took, nil, &docker.CmdError{Args: cmd.Args, Output: docker.Tail(out, 15), Err: err}
+	}
+	return took, strings.Split(strings.TrimSpace(stdout.String()), "\n"), nil
+}
+
+func (b *bencher) removeContainers(ctx context.Context, label string) error {
+	out, err := b.c.Cmd(ctx, "ps", "--all", "--quiet", "--filter", "label="+label)
+	if err != nil {
+		return err
+	}
+	if ids := strings.Fields(out); len(ids) > 0 {
+		_, err = b.c.Cmd(ctx, append([]string{"rm", "--force", "--volumes"}, ids...)...)
+	}
+	return err
+}
+
+// removeBaseline removes the images the baseline script made: the tagged
+// ones, and the untagged build stages the legacy builder leaves behind,
+// known from the image IDs the script recorded in ids.
+func (b *bencher) removeBaseline(ctx context.Context, ids string) error {
+	out, err := b.c.Cmd(ctx, "image", "ls", "--filter", "label="+BaselineLabel, "--filter", "reference="+BaselinePrefix+"/*", "--format", "{{.Repository}}:{{.Tag}}")
+	if err != nil {
+		return err
+	}
+	if refs := strings.Fields(out); len(refs) > 0 {
+		if _, err := b.c.Cmd(ctx, append([]string{"image", "rm"}, refs...)...); err != nil {
+			return fmt.Errorf("removing the baseline's images: %w", err)
+		}
+	}
+	recorded, err := readLines(ids)
+	if err != nil || len(recorded) == 0 {
+		return err
+	}
+	out, err = b.c.Cmd(ctx, "image", "ls", "--filter", "dangling=true", "--no-trunc", "--quiet")
+	if err != nil {
+		return err
+	}
+	for _, id := range Recorded(strings.Fields(out), recorded) {
+		// Removing an untagged image removes its untagged parents too.
+		// One still in use is refused, and left.
+		b.c.Cmd(ctx, "image", "rm", id)
+	}
+	return nil
+}
+
+// Recorded picks, from the full IDs of the engine's untagged images, the
+// ones whose short ID is in recorded.
+func Recorded(dangling, recorded []string) []string {
+	short := map[string]bool{}
+	for _, r := range recorded {
+		short[r] = true
+	}
+	var ids []string
+	for _, d := range dangling {
+		hex := strings.TrimPrefix(d, "sha256:")
+		if len(hex) >= 12 && short[hex[:12]] {
+			ids = append(ids, d)
+		}
+	}
+	return ids
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines, sc.Err()
+}
+
+// removeProjectImages removes every variant's image, and only those: the
+// bases stay, as a cold run on a machine that has them would find.
+func (b *bencher) removeProjectImages(ctx context.Context) error {
+	for _, v := range variant.Matrix {
+		if _, err := b.c.Cmd(ctx, "image", "rm", v.Image()); err != nil {
+			if _, ierr := b.c.Inspect(ctx, v.Image()); errors.Is(ierr, docker.ErrNotFound) {
+				continue // already gone
+			}
+			return fmt.Errorf("removing %s for a cold run: %w", v.Image(), err)
+		}
+	}
+	return nil
+}
+
+// pruneBuildCache empties the engine's BuildKit cache, which every project
+// on the engine shares, and says so loudly every time.
+func (b *bencher) pruneBuildCache(ctx context.Context) error {
+	b.say("!!! PRUNING THE ENGINE'S BUILD CACHE: docker builder prune --all --force. This empties BuildKit's cache for EVERY project on this engine, not only this one. !!!")
+	out, err := b.c.Cmd(ctx, "builder", "prune", "--all", "--force")
+	if err != nil {
+		return fmt.Errorf("pruning the build cache for a cold run: %w", err)
+	}
+	b.say("  %s", docker.Tail(out, 1))
+	return nil
+}

@@ -1,0 +1,37 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	c, err := ConfigFromEnv(env())
+	if err != nil || c != DefaultConfig {
+		t.Errorf("ConfigFromEnv(nothing set) = %+v, %v; want the defaults", c, err)
+	}
+	c, err = ConfigFromEnv(env("BENCH_WARM_RUNS", "7", "BENCH_COLD_RUNS", "0", "BENCH_LOAD_TIME", "2s"))
+	if err != nil || c.WarmRuns != 7 || c.ColdRuns != 0 || c.LoadTime != 2*time.Second || c.BaselineRuns != DefaultConfig.BaselineRuns {
+		t.Errorf("ConfigFromEnv(overrides) = %+v, %v", c, err)
+	}
+	for _, bad := range [][]string{{"BENCH_WARM_RUNS", "0"}, {"BENCH_COLD_RUNS", "-1"}, {"BENCH_LOAD_TIME", "soon"}, {"BENCH_LOAD_CONNS", "many"}} {
+		if _, err := ConfigFromEnv(env(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]+"="+bad[1]) {
+			t.Errorf("ConfigFromEnv(%s=%s) = %v, want an error naming it", bad[0], bad[1], err)
+		}
+	}
+	s, err := SoakFromEnv(env("SOAK_TIME", "5s", "SOAK_CONNS", "8"))
+	if err != nil || s.Time != 5*time.Second || s.Conns != 8 || s.SampleEvery != DefaultSoak.SampleEvery {
+		t.Errorf("SoakFromEnv(overrides) = %+v, %v", s, err)
+	}
+	if _, err := SoakFromEnv(env("SOAK_TIME", "0s")); err == nil {
+		t.Error("SoakFromEnv(SOAK_TIME=0s) = nil error, want one: the soak is bounded")
+	}
+}

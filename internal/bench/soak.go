@@ -1,0 +1,165 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/load"
+	"github.com/go-multistage/multistage/internal/pipeline"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// SoakResult is what a soak saw.
+type SoakResult struct {
+	Image   string
+	URL     string
+	Config  SoakConfig
+	Load    load.Result
+	Idle    int64   // bytes in use before the load
+	Samples []int64 // under load, in order
+	After   int64   // after the load
+	Flat    Flatness
+}
+
+// Err says why the soak failed, or nil: any failed request, or memory that
+// grew past the bound.
+func (r SoakResult) Err() error {
+	var errs []error
+	if n := r.Load.Failed(); n > 0 {
+		errs = append(errs, fmt.Errorf("%d requests failed (%d errors, %d non-200, %d wrong body; first: %s)", n, r.Load.Errors, r.Load.Non200, r.Load.BadBody, r.Load.FirstError))
+	}
+	if r.Flat.Grew() {
+		errs = append(errs, fmt.Errorf("memory grew under load from %s to %s, past the bound %s", mib(r.Flat.First), mib(r.Flat.Last), mib(r.Flat.Bound)))
+	}
+	if r.Load.OK == 0 {
+		errs = append(errs, errors.New("no request got a good answer"))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("soak of %s failed: %w", r.Image, errors.Join(errs...))
+}
+
+// SoakMarkdown writes r as Markdown.
+func SoakMarkdown(w io.Writer, r SoakResult) error {
+	var b strings.Builder
+	c := r.Config
+	b.WriteString("# mage soak\n\n")
+	fmt.Fprintf(&b, "`%s`, hardened (`--read-only --cap-drop ALL --security-opt no-new-privileges`), on its bridge address %s: "+
+		"%d connections for %s (at most %s requests).\n\n", r.Image, r.URL, c.Conns, c.Time, thousands(int64(c.Requests)))
+	l := r.Load
+	b.WriteString("| good answers | failed | req/s | p50 | p90 | p99 | max |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n\n", thousands(int64(l.OK)), l.Failed(), thousands(int64(l.RPS()+0.5)), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max))
+	b.WriteString("| memory | idle, before | first under load | last under load | max under load | after | bound for the last |\n|:--|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(&b, "| `docker stats` MemUsage | %s | %s | %s | %s | %s | %s |\n\n", mib(r.Idle), mib(r.Flat.First), mib(r.Flat.Last), mib(r.Flat.Max), mib(r.After), mib(r.Flat.Bound))
+	samples := make([]string, len(r.Samples))
+	for i, s := range r.Samples {
+		samples[i] = fmt.Sprintf("%.2f", float64(s)/MiB)
+	}
+	fmt.Fprintf(&b, "Samples under load, every %s (MiB): %s. The bound: the last sample may exceed the first by at most max(%d MiB, %d%% of the first).\n\n",
+		c.SampleEvery, strings.Join(samples, ", "), c.SlackMiB, c.GrowthPct)
+	if err := r.Err(); err != nil {
+		fmt.Fprintf(&b, "**FAIL**: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+	} else {
+		b.WriteString("**PASS**: no request failed, and memory stayed flat.\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Soak loads the echo server on scratch, started hardened, on its bridge
+// address for cfg.Time (and at most cfg.Requests requests), sampling its
+// memory with docker stats. It builds the image first if it is not
+// current. The result goes to opts.Out, progress to opts.Log; the error
+// says why the soak failed.
+func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
+	v, err := echoScratch()
+	if err != nil {
+		return err
+	}
+	opts.Matrix = []variant.Variant{v}
+	s, err := pipeline.Prepare(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Build(ctx, false); err != nil {
+		return err
+	}
+	srv, stop, err := startServer(ctx, s.Docker, v, s.ID)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := load.Reachable(ctx, srv.URL, v.Check.Body, 10*time.Second); err != nil {
+		return fmt.Errorf("%s is not reachable on its bridge address from the host (on Docker Desktop or a remote engine it is not routable): %w", srv.Name, err)
+	}
+	fmt.Fprintf(opts.Log, "soak: %s on %s: %d connections for %s, memory every %s\n", v.Image(), srv.URL, cfg.Conns, cfg.Time, cfg.SampleEvery)
+
+	r := SoakResult{Image: v.Image(), URL: srv.URL, Config: cfg}
+	mem := func() (int64, error) { return memUsage(ctx, s.Docker, srv.Name) }
+	if r.Idle, err = mem(); err != nil {
+		return err
+	}
+	type outcome struct {
+		res load.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	go func() {
+		res, err := load.Run(loadCtx, load.Config{URL: srv.URL, Conns: cfg.Conns, Requests: cfg.Requests, Duration: cfg.Time, Body: v.Check.Body})
+		done <- outcome{res, err}
+	}()
+	tick := time.NewTicker(cfg.SampleEvery)
+	defer tick.Stop()
+	var o outcome
+sampling:
+	for {
+		select {
+		case o = <-done:
+			break sampling
+		case <-tick.C:
+			m, err := mem()
+			if err != nil {
+				cancelLoad()
+				<-done
+				return err
+			}
+			r.Samples = append(r.Samples, m)
+			fmt.Fprintf(opts.Log, "soak: %s in use\n", mib(m))
+		}
+	}
+	if o.err != nil {
+		return o.err
+	}
+	r.Load = o.res
+	if r.After, err = mem(); err != nil {
+		return err
+	}
+	if r.Flat, err = MemoryFlatness(r.Samples, int64(cfg.SlackMiB)*MiB, float64(cfg.GrowthPct)); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Log, "soak: %s\n", r.Load)
+	if err := SoakMarkdown(opts.Out, r); err != nil {
+		return err
+	}
+	return r.Err()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// memUsage is the memory a container uses now, from docker stats.
+func memUsage(ctx context.Context, c *docker.Client, name string) (int64, error) {
+	out, err := c.Cmd(ctx, "stats", "--no-stream", "--format", "{{.MemUsage}}", name)
+	if err != nil {
+		return 0, fmt.Errorf("sampling the memory of %s: %w", name, err)
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	return ParseMemUsage(line)
+}
