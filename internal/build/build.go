@@ -51,22 +51,68 @@ type Builder struct {
 	Root    string
 	Bases   bases.Bases
 	Sources map[string][]string         // per app dir: see ListSources
+	Deps    map[string]int              // per app dir: how many packages it imports, std included
 	Current map[string]docker.ImageInfo // the engine's images by ref; absent: none
 
 	mu sync.Mutex // guards Current, which Image updates
+}
+
+// Stale says whether the image of v must be built: it is missing or was
+// built from other inputs.
+func (b *Builder) Stale(v variant.Variant) (bool, error) {
+	hash, _, err := b.inputs(v)
+	if err != nil {
+		return false, err
+	}
+	b.mu.Lock()
+	old := b.Current[v.Image()]
+	b.mu.Unlock()
+	return old.ID == "" || old.Config.Labels[InputsLabel] != hash, nil
+}
+
+// Primer picks, among the stale variants, the one to build first and
+// alone: the app that imports the most packages (its compile fills the Go
+// build cache the others then hit, instead of several cold compiles of the
+// same standard library at once), and of its variants the one whose image
+// is cheapest to export. ok is false when fewer than two are stale.
+func (b *Builder) Primer(stale []variant.Variant) (v variant.Variant, ok bool) {
+	if len(stale) < 2 {
+		return v, false
+	}
+	exportCost := func(s variant.Style) int {
+		switch {
+		case s.FinalBase == "":
+			return 0 // scratch: the binary alone
+		case s == variant.SingleStage:
+			return 2 // the whole toolchain under it
+		}
+		return 1
+	}
+	best := stale[0]
+	for _, c := range stale[1:] {
+		if d, bd := b.Deps[c.Dir], b.Deps[best.Dir]; d > bd || d == bd && exportCost(c.Style) < exportCost(best.Style) {
+			best = c
+		}
+	}
+	return best, true
+}
+
+func (b *Builder) inputs(v variant.Variant) (hash string, args map[string]string, err error) {
+	args = b.Bases.BuildArgs()
+	args["APP"] = v.Dir
+	files, ok := b.Sources[v.Dir]
+	if !ok {
+		return "", nil, fmt.Errorf("the sources of %s were not listed", v.Dir)
+	}
+	hash, err = Inputs(b.Root, v, args, b.Bases, files)
+	return hash, args, err
 }
 
 // Image makes sure the image of v is built from the current inputs.
 func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) {
 	base, note := FinalBase(v.Style, b.Bases)
 	res := Result{Base: base, BaseNote: note}
-	args := b.Bases.BuildArgs()
-	args["APP"] = v.Dir
-	files, ok := b.Sources[v.Dir]
-	if !ok {
-		return res, fmt.Errorf("the sources of %s were not listed", v.Dir)
-	}
-	hash, err := Inputs(b.Root, v, args, b.Bases, files)
+	hash, args, err := b.inputs(v)
 	if err != nil {
 		return res, err
 	}
@@ -156,24 +202,31 @@ func Inputs(root string, v variant.Variant, args map[string]string, b bases.Base
 // standard-library imports are left out (the toolchain is in the base
 // image's ID) and so are other modules' (go.sum pins them).
 func ListSources(ctx context.Context, c *docker.Client, root string, dirs []string) (map[string][]string, error) {
+	sources, _, err := ListPackages(ctx, c, root, dirs)
+	return sources, err
+}
+
+// ListPackages is ListSources, and how many packages each main package
+// imports, directly or not, the standard library's included.
+func ListPackages(ctx context.Context, c *docker.Client, root string, dirs []string) (sources map[string][]string, deps map[string]int, err error) {
 	args := []string{"go", "-C", root, "list", "-f", "{{.Dir}}\t{{.ImportPath}}\t{{.Module.Path}}\t{{.Module.Dir}}\t{{join .Deps \" \"}}"}
 	for _, d := range dirs {
 		args = append(args, "./"+filepath.ToSlash(d))
 	}
 	out, err := c.Run(ctx, docker.Cmd{Args: args, Env: []string{"CGO_ENABLED=0", "GOOS=linux"}})
 	if err != nil {
-		return nil, fmt.Errorf("listing the sources of %s: %w", strings.Join(dirs, ", "), err)
+		return nil, nil, fmt.Errorf("listing the sources of %s: %w", strings.Join(dirs, ", "), err)
 	}
-	sources := map[string][]string{}
+	sources, deps = map[string][]string{}, map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) != 5 {
-			return nil, fmt.Errorf("go list: unexpected line %q", line)
+			return nil, nil, fmt.Errorf("go list: unexpected line %q", line)
 		}
 		dir, self, modPath, modDir := f[0], f[1], f[2], f[3]
 		rel, err := filepath.Rel(root, dir)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pkgDirs := []string{dir}
 		for _, dep := range strings.Fields(f[4]) {
@@ -183,16 +236,16 @@ func ListSources(ctx context.Context, c *docker.Client, root string, dirs []stri
 		}
 		files, err := nonTestFiles(root, pkgDirs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		sources[rel] = files
+		sources[rel], deps[rel] = files, len(strings.Fields(f[4]))
 	}
 	for _, d := range dirs {
 		if _, ok := sources[filepath.Clean(d)]; !ok {
-			return nil, fmt.Errorf("go list said nothing of ./%s", d)
+			return nil, nil, fmt.Errorf("go list said nothing of ./%s", d)
 		}
 	}
-	return sources, nil
+	return sources, deps, nil
 }
 
 func nonTestFiles(root string, dirs []string) ([]string, error) {

@@ -123,3 +123,29 @@ func TestFinalBase(t *testing.T) {
 		}
 	}
 }
+
+func TestPrimerIsTheBiggestAppsCheapestVariant(t *testing.T) {
+	b := &Builder{Deps: map[string]int{"hello": 40, "echo_app": 150, "echo_app_multistage": 150}}
+	m := variant.Matrix
+	tests := []struct {
+		stale []variant.Variant
+		want  string // "" for none
+	}{
+		{m, "echo/scratch"},
+		{[]variant.Variant{m[0], m[1], m[2]}, "hello/scratch"},
+		{[]variant.Variant{m[0], m[3]}, "echo/single-stage"},
+		{[]variant.Variant{m[0], m[1]}, "hello/alpine"},
+		{[]variant.Variant{m[4]}, ""}, // one build: nothing to share
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		v, ok := b.Primer(tt.stale)
+		got := ""
+		if ok {
+			got = v.Name()
+		}
+		if got != tt.want {
+			t.Errorf("Primer(%d stale) = %q, want %q", len(tt.stale), got, tt.want)
+		}
+	}
+}

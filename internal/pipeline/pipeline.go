@@ -113,7 +113,7 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 			return c.FindBuilder(wctx, opts.CacheDir, opts.Log)
 		},
 		func() (err error) { s.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
-		func() (err error) { b.Sources, err = build.ListSources(wctx, c, root, dirs); return err },
+		func() (err error) { b.Sources, b.Deps, err = build.ListPackages(wctx, c, root, dirs); return err },
 		func() (err error) { b.Current, err = c.InspectAll(wctx, images...); return err },
 	)
 	switch {
@@ -166,9 +166,33 @@ func (s *Session) Build(ctx context.Context, verifyToo bool) ([]Outcome, error) 
 // build is Build; with measure, each new image's costly report figures are
 // measured as soon as it is verified, while other variants still build.
 func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome, error) {
+	primed := s.prime(ctx)
+	// The primed variant goes first: it is built, and its check should not
+	// wait for the other builds.
+	first := s.Opts
+	first.Matrix = slices.Clone(s.Opts.Matrix)
+	slices.SortStableFunc(first.Matrix, func(a, b variant.Variant) int {
+		_, pa := primed[a]
+		_, pb := primed[b]
+		switch {
+		case pa && !pb:
+			return -1
+		case pb && !pa:
+			return 1
+		}
+		return 0
+	})
 	var mu sync.Mutex // one progress line at a time
-	outcomes := each(s.Opts, func(v variant.Variant) Outcome {
-		o := s.one(ctx, v, verifyToo)
+	outcomes := each(first, func(v variant.Variant) Outcome {
+		var o Outcome
+		if p, ok := primed[v]; ok {
+			o = p
+			if verifyToo && o.Err == nil {
+				o = s.verify(ctx, o)
+			}
+		} else {
+			o = s.one(ctx, v, verifyToo)
+		}
 		mu.Lock()
 		fmt.Fprintln(s.Opts.Log, progressLine(o, verifyToo))
 		mu.Unlock()
@@ -176,6 +200,10 @@ func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome
 			s.measure(ctx, v, o.Build.ID, o.Startup)
 		}
 		return o
+	})
+	// Back to matrix order.
+	slices.SortStableFunc(outcomes, func(a, b Outcome) int {
+		return slices.Index(s.Opts.Matrix, a.Variant) - slices.Index(s.Opts.Matrix, b.Variant)
 	})
 	return outcomes, Failures(outcomes)
 }
@@ -222,7 +250,33 @@ func (s *Session) finalBase(v variant.Variant) (ref, note string) {
 	return build.FinalBase(v.Style, s.Bases)
 }
 
+// prime builds, alone and before the others, the variant that fills the Go
+// build cache for the rest (see build.Builder.Primer), when two or more
+// variants must be built. It returns that variant's outcome, built but not
+// verified.
+func (s *Session) prime(ctx context.Context) map[variant.Variant]Outcome {
+	var stale []variant.Variant
+	for _, v := range s.Opts.Matrix {
+		if yes, err := s.Builder.Stale(v); err != nil || yes {
+			stale = append(stale, v) // an error shows when it is built
+		}
+	}
+	v, ok := s.Builder.Primer(stale)
+	if !ok {
+		return nil
+	}
+	return map[variant.Variant]Outcome{v: s.buildOne(ctx, v)}
+}
+
 func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Outcome {
+	o := s.buildOne(ctx, v)
+	if o.Err != nil || !verifyToo {
+		return o
+	}
+	return s.verify(ctx, o)
+}
+
+func (s *Session) buildOne(ctx context.Context, v variant.Variant) Outcome {
 	o := Outcome{Variant: v}
 	var err error
 	o.Build, err = s.Builder.Image(ctx, v)
@@ -236,10 +290,12 @@ func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Ou
 			fmt.Fprintf(s.Opts.Log, "warning: recording the build time of %s: %v\n", v.Name(), err)
 		}
 	}
-	if !verifyToo {
-		return o
-	}
-	o.Startup, err = verify.Run(ctx, s.Docker, v, s.ID)
+	return o
+}
+
+func (s *Session) verify(ctx context.Context, o Outcome) Outcome {
+	var err error
+	o.Startup, err = verify.Run(ctx, s.Docker, o.Variant, s.ID)
 	if err != nil {
 		o.Step, o.Err = "verifying", err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -335,6 +336,28 @@ func TestTwoRunsAtOnceBothPass(t *testing.T) {
 		if err != nil {
 			t.Errorf("run %d of 2 at once: %v", i+1, err)
 		}
+	}
+}
+
+// The echo server's port is published on a host port docker picks, so a
+// host that already uses the server's own port (8080) does not matter.
+func TestServersPassWhenTheirPortIsTakenOnTheHost(t *testing.T) {
+	ensureBuilt(t)
+	if ln, err := net.Listen("tcp", "127.0.0.1:8080"); err == nil {
+		defer ln.Close()
+	} // else something holds it already, which is the point
+	var servers []variant.Variant
+	for _, v := range variant.Matrix {
+		if v.Check.Path != "" {
+			servers = append(servers, v)
+		}
+	}
+	s := prepare(t, testOptions(t, servers...))
+	if _, err := s.Verify(context.Background()); err != nil {
+		t.Errorf("verifying the servers with 127.0.0.1:8080 taken: %v", err)
+	}
+	if left := leftContainers(t, s); left != "" {
+		t.Errorf("containers left behind: %s", left)
 	}
 }
 
