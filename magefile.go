@@ -37,43 +37,40 @@ func Report(ctx context.Context) error {
 
 // Clean removes every image and container the project made, and nothing else.
 func Clean(ctx context.Context) error {
-	opts, err := pipeline.DefaultOptions()
-	if err != nil {
-		return err
-	}
-	return pipeline.Clean(ctx, opts)
-}
-
-func run(ctx context.Context, plan pipeline.Plan) error {
-	opts, err := pipeline.DefaultOptions()
-	if err != nil {
-		return err
-	}
-	return pipeline.Run(ctx, opts, plan)
+	return withOptions(func(opts pipeline.Options) error { return pipeline.Clean(ctx, opts) })
 }
 
 // Bench times mage all (cold, warm, after an edit) against a plain docker build script, checks sizes and throughput, and prints PASS or MISS per target (it prunes the engine's build cache).
 func Bench(ctx context.Context) error {
-	opts, err := pipeline.DefaultOptions()
-	if err != nil {
-		return err
-	}
-	cfg, err := bench.ConfigFromEnv(opts.Env)
-	if err != nil {
-		return err
-	}
-	return bench.Run(ctx, opts, cfg)
+	return withOptions(func(opts pipeline.Options) error {
+		cfg, err := bench.ConfigFromEnv(opts.Env)
+		if err != nil {
+			return err
+		}
+		return bench.Run(ctx, opts, cfg)
+	})
 }
 
 // Soak loads the hardened echo server on scratch (30 s at 64 connections; SOAK_* to change) and fails on any failed request or memory growth.
 func Soak(ctx context.Context) error {
+	return withOptions(func(opts pipeline.Options) error {
+		cfg, err := bench.SoakFromEnv(opts.Env)
+		if err != nil {
+			return err
+		}
+		return bench.Soak(ctx, opts, cfg)
+	})
+}
+
+func run(ctx context.Context, plan pipeline.Plan) error {
+	return withOptions(func(opts pipeline.Options) error { return pipeline.Run(ctx, opts, plan) })
+}
+
+// withOptions calls f with the options of a run from the repository root.
+func withOptions(f func(pipeline.Options) error) error {
 	opts, err := pipeline.DefaultOptions()
 	if err != nil {
 		return err
 	}
-	cfg, err := bench.SoakFromEnv(opts.Env)
-	if err != nil {
-		return err
-	}
-	return bench.Soak(ctx, opts, cfg)
+	return f(opts)
 }

@@ -64,19 +64,31 @@ func (b *Builder) Stale(v variant.Variant) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	_, current := b.current(v, hash)
+	return !current, nil
+}
+
+// current is the engine's image of v, and whether it was built from the
+// inputs whose hash is given.
+func (b *Builder) current(v variant.Variant, hash string) (docker.ImageInfo, bool) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	old := b.Current[v.Image()]
-	b.mu.Unlock()
-	return old.ID == "" || old.Config.Labels[InputsLabel] != hash, nil
+	return old, old.ID != "" && old.Config.Labels[InputsLabel] == hash
 }
 
 // Primer picks, among the stale variants, the one to build first and
 // alone: the app that imports the most packages (its compile fills the Go
 // build cache the others then hit, instead of several cold compiles of the
 // same standard library at once), and of its variants the one whose image
-// is cheapest to export. ok is false when fewer than two are stale.
+// is cheapest to export. ok is false when the stale variants are all of
+// one app folder: they share one compile, which BuildKit does once.
 func (b *Builder) Primer(stale []variant.Variant) (v variant.Variant, ok bool) {
-	if len(stale) < 2 {
+	dirs := map[string]bool{}
+	for _, s := range stale {
+		dirs[s.Dir] = true
+	}
+	if len(dirs) < 2 {
 		return v, false
 	}
 	exportCost := func(s variant.Style) int {
@@ -116,10 +128,8 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 	if err != nil {
 		return res, err
 	}
-	b.mu.Lock()
-	old := b.Current[v.Image()]
-	b.mu.Unlock()
-	if old.ID != "" && old.Config.Labels[InputsLabel] == hash {
+	old, current := b.current(v, hash)
+	if current {
 		res.ID = old.ID
 		return res, nil
 	}

@@ -132,10 +132,10 @@ func TestPrimerIsTheBiggestAppsCheapestVariant(t *testing.T) {
 		want  string // "" for none
 	}{
 		{m, "echo/scratch"},
-		{[]variant.Variant{m[0], m[1], m[2]}, "hello/scratch"},
 		{[]variant.Variant{m[0], m[3]}, "echo/single-stage"},
-		{[]variant.Variant{m[0], m[1]}, "hello/alpine"},
-		{[]variant.Variant{m[4]}, ""}, // one build: nothing to share
+		{[]variant.Variant{m[0], m[1], m[4]}, "echo/alpine"},
+		{[]variant.Variant{m[0], m[1], m[2]}, ""}, // one folder: one compile already
+		{[]variant.Variant{m[4]}, ""},
 		{nil, ""},
 	}
 	for _, tt := range tests {
