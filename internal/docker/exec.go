@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 )
 
@@ -43,6 +44,9 @@ func Summary(err error) string {
 		return s
 	}
 	if errors.As(err, &ce) {
+		if msg := compilerError(ce.Output); msg != "" {
+			return msg
+		}
 		if last := Tail(ce.Output, 1); last != "" {
 			return last
 		}
@@ -50,6 +54,20 @@ func Summary(err error) string {
 	}
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
+}
+
+// goError is a Go compiler error as BuildKit prints it:
+// "#7 1.125 ./main.go:9:17: undefined: x", or without the step and time.
+var goError = regexp.MustCompile(`(?m)^(?:#\d+ )?(?:\d+\.\d+ )?(\S+\.go:\d+:\d+: .*)$`)
+
+// compilerError is the last Go compiler error in out, or "": a failed
+// build's own last line only says that the build failed.
+func compilerError(out string) string {
+	m := goError.FindAllStringSubmatch(out, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(m[len(m)-1][1])
 }
 
 // Quote renders a command line so that it can be pasted into a POSIX shell.

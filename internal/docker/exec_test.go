@@ -98,3 +98,16 @@ func TestPingNamesTheDaemon(t *testing.T) {
 		t.Errorf("Ping() error = %v, want one naming DOCKER_HOST and docker's words", err)
 	}
 }
+
+func TestSummaryPrefersTheCompilersError(t *testing.T) {
+	out := "#7 1.125 # example/hello\n#7 1.125 ./main.go:9:17: undefined: undefined\n#7 ERROR: executor failed running [go build]: exit code: 1\n" +
+		"    1.125 ./main.go:9:17: undefined: undefined\n------\nERROR: failed to solve: executor failed running [go build]: exit code: 1"
+	err := &CmdError{Args: []string{"buildx", "build"}, Output: out, Err: errors.New("exit status 1")}
+	if got, want := Summary(err), "./main.go:9:17: undefined: undefined"; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+	err.Output = "ERROR: failed to solve: executor failed running [go build]: exit code: 1"
+	if got := Summary(err); got != err.Output {
+		t.Errorf("Summary() with no compiler error = %q, want the last line", got)
+	}
+}
