@@ -107,7 +107,9 @@ func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error
 	wg.Wait()
 	bases := Bases{}
 	for i, b := range resolved {
-		io.WriteString(log, logs[i].String())
+		if l := logs[i].String(); l != "" {
+			io.WriteString(log, l)
+		}
 		bases[b.Arg] = b
 	}
 	if err := errors.Join(errs...); err != nil {
