@@ -123,7 +123,7 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 	// Its trap removes its containers; a script that was killed cannot.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	if rerr := b.removeContainers(cctx, BaselineRunLabel+"="+run); rerr != nil {
+	if _, rerr := b.c.RemoveContainers(cctx, BaselineRunLabel+"="+run); rerr != nil {
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
@@ -134,17 +134,6 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 		return took, nil, &docker.CmdError{Args: cmd.Args, Output: docker.Tail(out, 15), Err: err}
 	}
 	return took, strings.Split(strings.TrimSpace(stdout.String()), "\n"), nil
-}
-
-func (b *bencher) removeContainers(ctx context.Context, label string) error {
-	out, err := b.c.Cmd(ctx, "ps", "--all", "--quiet", "--filter", "label="+label)
-	if err != nil {
-		return err
-	}
-	if ids := strings.Fields(out); len(ids) > 0 {
-		_, err = b.c.Cmd(ctx, append([]string{"rm", "--force", "--volumes"}, ids...)...)
-	}
-	return err
 }
 
 // removeBaseline removes the images the baseline script made: the tagged

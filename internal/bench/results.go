@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/go-multistage/multistage/internal/report"
 )
 
 // Unit says how a measurement's values read.
@@ -56,28 +58,11 @@ func Format(v float64, u Unit) string {
 		}
 		return fmt.Sprintf("%.1f s", v)
 	case PerSec:
-		return thousands(int64(math.Round(v))) + " req/s"
+		return report.GroupThousands(int64(math.Round(v))) + " req/s"
 	case Bytes:
-		return thousands(int64(math.Round(v))) + " B"
+		return report.GroupThousands(int64(math.Round(v))) + " B"
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64) + " " + string(u)
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // Verdict is a target's outcome.
@@ -141,7 +126,7 @@ func decimals(r float64, ok func(float64) bool) string {
 // (1 + maxPct/100).
 func SizeOver(what string, image, binary int64, maxPct float64) Target {
 	t := Target{What: what, Goal: fmt.Sprintf("≤ +%g%%", maxPct),
-		Note: fmt.Sprintf("image %s B, stripped binary %s B", thousands(image), thousands(binary))}
+		Note: fmt.Sprintf("image %s B, stripped binary %s B", report.GroupThousands(image), report.GroupThousands(binary))}
 	if image <= 0 || binary <= 0 {
 		t.Measured, t.Verdict = "–", Skip
 		return t
@@ -155,7 +140,7 @@ func SizeOver(what string, image, binary int64, maxPct float64) Target {
 // Reduction is the target "small is at least minPct% smaller than big".
 func Reduction(what string, small, big int64, minPct float64) Target {
 	t := Target{What: what, Goal: fmt.Sprintf("≥ %g%% smaller", minPct),
-		Note: fmt.Sprintf("%s B vs %s B", thousands(small), thousands(big))}
+		Note: fmt.Sprintf("%s B vs %s B", report.GroupThousands(small), report.GroupThousands(big))}
 	if small <= 0 || big <= 0 {
 		t.Measured, t.Verdict = "–", Skip
 		return t

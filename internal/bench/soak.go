@@ -11,6 +11,7 @@ import (
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/load"
 	"github.com/go-multistage/multistage/internal/pipeline"
+	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -51,10 +52,10 @@ func SoakMarkdown(w io.Writer, r SoakResult) error {
 	c := r.Config
 	b.WriteString("# mage soak\n\n")
 	fmt.Fprintf(&b, "`%s`, hardened (`--read-only --cap-drop ALL --security-opt no-new-privileges`), on its bridge address %s: "+
-		"%d connections for %s (at most %s requests).\n\n", r.Image, r.URL, c.Conns, c.Time, thousands(int64(c.Requests)))
+		"%d connections for %s (at most %s requests).\n\n", r.Image, r.URL, c.Conns, c.Time, report.GroupThousands(int64(c.Requests)))
 	l := r.Load
 	b.WriteString("| good answers | failed | req/s | p50 | p90 | p99 | max |\n|--:|--:|--:|--:|--:|--:|--:|\n")
-	fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n\n", thousands(int64(l.OK)), l.Failed(), thousands(int64(l.RPS()+0.5)), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max))
+	fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n\n", report.GroupThousands(int64(l.OK)), l.Failed(), report.GroupThousands(int64(l.RPS()+0.5)), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max))
 	b.WriteString("| memory | idle, before | first under load | last under load | max under load | after | bound for the last |\n|:--|--:|--:|--:|--:|--:|--:|\n")
 	fmt.Fprintf(&b, "| `docker stats` MemUsage | %s | %s | %s | %s | %s | %s |\n\n", mib(r.Idle), mib(r.Flat.First), mib(r.Flat.Last), mib(r.Flat.Max), mib(r.After), mib(r.Flat.Bound))
 	samples := make([]string, len(r.Samples))

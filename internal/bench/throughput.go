@@ -55,18 +55,15 @@ func startContainer(ctx context.Context, c *docker.Client, v variant.Variant, ru
 		Detach:   true,
 		Hardened: true,
 	}
-	args := docker.RunArgs(spec)
 	if hostAddr != "" {
-		// RunArgs ends with the image: the flags go before it.
-		image := args[len(args)-1]
-		args = append(args[:len(args)-1:len(args)-1], "--network", "host", "--env", "ADDR="+hostAddr, image)
+		spec.Network, spec.Env = "host", map[string]string{"ADDR": hostAddr}
 	}
 	stop := func() { c.RemoveContainer(ctx, spec.Name) }
 	fail := func(err error) (container, func(), error) {
 		stop()
 		return container{}, func() {}, err
 	}
-	if _, err := c.Cmd(ctx, args...); err != nil {
+	if _, err := c.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
 		return fail(err)
 	}
 	addr := hostAddr

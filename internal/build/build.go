@@ -51,7 +51,7 @@ type Builder struct {
 	Root    string
 	Bases   bases.Bases
 	Sources map[string][]string         // per app dir: see ListSources
-	Deps    map[string]int              // per app dir: how many packages it imports, std included
+	Deps    map[string]int              // per app dir: see ListSources
 	Current map[string]docker.ImageInfo // the engine's images by ref; absent: none
 
 	mu sync.Mutex // guards Current, which Image updates
@@ -208,17 +208,11 @@ func Inputs(root string, v variant.Variant, args map[string]string, b bases.Base
 
 // ListSources lists, for each main package dir (relative to root), the
 // non-test files, relative to root, in the directories of the module
-// packages it imports, its own included. It runs go list once for all:
-// standard-library imports are left out (the toolchain is in the base
-// image's ID) and so are other modules' (go.sum pins them).
-func ListSources(ctx context.Context, c *docker.Client, root string, dirs []string) (map[string][]string, error) {
-	sources, _, err := ListPackages(ctx, c, root, dirs)
-	return sources, err
-}
-
-// ListPackages is ListSources, and how many packages each main package
-// imports, directly or not, the standard library's included.
-func ListPackages(ctx context.Context, c *docker.Client, root string, dirs []string) (sources map[string][]string, deps map[string]int, err error) {
+// packages it imports, its own included; and how many packages it imports,
+// directly or not, the standard library's included. It runs go list once
+// for all: standard-library files are left out (the toolchain is in the
+// base image's ID) and so are other modules' (go.sum pins them).
+func ListSources(ctx context.Context, c *docker.Client, root string, dirs []string) (sources map[string][]string, deps map[string]int, err error) {
 	args := []string{"go", "-C", root, "list", "-f", "{{.Dir}}\t{{.ImportPath}}\t{{.Module.Path}}\t{{.Module.Dir}}\t{{join .Deps \" \"}}"}
 	for _, d := range dirs {
 		args = append(args, "./"+filepath.ToSlash(d))

@@ -43,7 +43,7 @@ func TestInputsChangeWithWhatTheImageIsMadeOf(t *testing.T) {
 		t.Helper()
 		args := b.BuildArgs()
 		args["APP"] = v.Dir
-		src, err := ListSources(context.Background(), c, root, []string{"hello", "echo_app", "echo_app_multistage"})
+		src, _, err := ListSources(context.Background(), c, root, []string{"hello", "echo_app", "echo_app_multistage"})
 		if err != nil {
 			t.Fatal(err)
 		}

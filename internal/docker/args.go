@@ -43,8 +43,10 @@ type RunSpec struct {
 	Name     string            // unique, so that clean-up removes exactly this container
 	Labels   map[string]string // find every container the project started
 	Detach   bool
-	Publish  string // container port to publish on 127.0.0.1 at a free host port, e.g. "8080"
-	Hardened bool   // read-only root, no capabilities, no privilege escalation
+	Publish  string            // container port to publish on 127.0.0.1 at a free host port, e.g. "8080"
+	Network  string            // --network; "" is docker's default bridge
+	Env      map[string]string // --env
+	Hardened bool              // read-only root, no capabilities, no privilege escalation
 }
 
 // RunArgs is the argument list of `docker run` for s.
@@ -61,6 +63,12 @@ func RunArgs(s RunSpec) []string {
 	if s.Publish != "" {
 		// Loopback only, host port chosen by the engine: two runs never collide.
 		args = append(args, "--publish", "127.0.0.1::"+s.Publish)
+	}
+	if s.Network != "" {
+		args = append(args, "--network", s.Network)
+	}
+	for _, k := range sortedKeys(s.Env) {
+		args = append(args, "--env", k+"="+s.Env[k])
 	}
 	if s.Hardened {
 		args = append(args,

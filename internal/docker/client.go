@@ -231,6 +231,23 @@ func (c *Client) RemoveContainer(ctx context.Context, name string) error {
 	return err
 }
 
+// RemoveContainers removes every container, running or not, that has the
+// label (a key, or key=value), and returns how many there were.
+func (c *Client) RemoveContainers(ctx context.Context, label string) (int, error) {
+	out, err := c.Cmd(ctx, "ps", "--all", "--quiet", "--filter", "label="+label)
+	if err != nil {
+		return 0, fmt.Errorf("listing the containers labelled %s: %w", label, err)
+	}
+	ids := strings.Fields(out)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if _, err := c.Cmd(ctx, append([]string{"rm", "--force", "--volumes"}, ids...)...); err != nil {
+		return 0, fmt.Errorf("removing the containers labelled %s: %w", label, err)
+	}
+	return len(ids), nil
+}
+
 // Logs returns the last lines a container wrote, for error messages.
 func (c *Client) Logs(ctx context.Context, name string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)

@@ -20,18 +20,14 @@ func Clean(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	filter := "label=" + variant.ProjectLabel
-	out, err := c.Cmd(ctx, "ps", "--all", "--quiet", "--filter", filter)
+	n, err := c.RemoveContainers(ctx, variant.ProjectLabel)
 	if err != nil {
-		return fmt.Errorf("listing the project's containers: %w", err)
+		return err
 	}
-	if ids := strings.Fields(out); len(ids) > 0 {
-		if _, err := c.Cmd(ctx, append([]string{"rm", "--force", "--volumes"}, ids...)...); err != nil {
-			return fmt.Errorf("removing the project's containers: %w", err)
-		}
-		fmt.Fprintf(opts.Log, "removed %d container(s)\n", len(ids))
+	if n > 0 {
+		fmt.Fprintf(opts.Log, "removed %d container(s)\n", n)
 	}
-	out, err = c.Cmd(ctx, "image", "ls", "--filter", filter, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}")
+	out, err := c.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}")
 	if err != nil {
 		return fmt.Errorf("listing the project's images: %w", err)
 	}

@@ -113,7 +113,7 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 			return c.FindBuilder(wctx, opts.CacheDir, opts.Log)
 		},
 		func() (err error) { s.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
-		func() (err error) { b.Sources, b.Deps, err = build.ListPackages(wctx, c, root, dirs); return err },
+		func() (err error) { b.Sources, b.Deps, err = build.ListSources(wctx, c, root, dirs); return err },
 		func() (err error) { b.Current, err = c.InspectAll(wctx, images...); return err },
 	)
 	switch {
@@ -166,32 +166,22 @@ func (s *Session) Build(ctx context.Context, verifyToo bool) ([]Outcome, error) 
 // build is Build; with measure, each new image's costly report figures are
 // measured as soon as it is verified, while other variants still build.
 func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome, error) {
-	primed := s.prime(ctx)
-	// The primed variant goes first: it is built, and its check should not
-	// wait for the other builds.
-	first := s.Opts
-	first.Matrix = slices.Clone(s.Opts.Matrix)
-	slices.SortStableFunc(first.Matrix, func(a, b variant.Variant) int {
-		_, pa := primed[a]
-		_, pb := primed[b]
-		switch {
-		case pa && !pb:
-			return -1
-		case pb && !pa:
-			return 1
-		}
-		return 0
-	})
+	// A primed variant is built already; it goes first, so that its check
+	// does not wait for the other builds.
+	p, primed := s.prime(ctx)
+	order := s.Opts.Matrix
+	if primed {
+		rest := slices.DeleteFunc(slices.Clone(order), func(v variant.Variant) bool { return v == p.Variant })
+		order = append([]variant.Variant{p.Variant}, rest...)
+	}
 	var mu sync.Mutex // one progress line at a time
-	outcomes := each(first, func(v variant.Variant) Outcome {
-		var o Outcome
-		if p, ok := primed[v]; ok {
-			o = p
-			if verifyToo && o.Err == nil {
-				o = s.verify(ctx, o)
-			}
-		} else {
-			o = s.one(ctx, v, verifyToo)
+	done := each(order, s.Opts.Jobs, func(_ int, v variant.Variant) Outcome {
+		o := p
+		if !primed || v != p.Variant {
+			o = s.buildOne(ctx, v)
+		}
+		if verifyToo && o.Err == nil {
+			o = s.verify(ctx, o)
 		}
 		mu.Lock()
 		fmt.Fprintln(s.Opts.Log, progressLine(o, verifyToo))
@@ -201,17 +191,17 @@ func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome
 		}
 		return o
 	})
-	// Back to matrix order.
-	slices.SortStableFunc(outcomes, func(a, b Outcome) int {
-		return slices.Index(s.Opts.Matrix, a.Variant) - slices.Index(s.Opts.Matrix, b.Variant)
-	})
+	outcomes := make([]Outcome, len(done)) // in matrix order
+	for _, o := range done {
+		outcomes[slices.Index(s.Opts.Matrix, o.Variant)] = o
+	}
 	return outcomes, Failures(outcomes)
 }
 
 // Verify runs and checks every variant's image as it is, building nothing:
 // the least a run that proves the images work can do.
 func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
-	outcomes := each(s.Opts, func(v variant.Variant) Outcome {
+	outcomes := each(s.Opts.Matrix, s.Opts.Jobs, func(_ int, v variant.Variant) Outcome {
 		o := Outcome{Variant: v}
 		var err error
 		if o.Startup, err = verify.Run(ctx, s.Docker, v, s.ID); err != nil {
@@ -222,22 +212,22 @@ func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
 	return outcomes, Failures(outcomes)
 }
 
-// each runs f for every variant of opts.Matrix, at most opts.Jobs at once,
-// starting them in matrix order, and returns the results in matrix order.
-func each[T any](opts Options, f func(variant.Variant) T) []T {
-	results := make([]T, len(opts.Matrix))
-	next := make(chan int, len(opts.Matrix))
-	for i := range opts.Matrix {
+// each runs f for every variant of vs (i is its index there), at most jobs
+// at once, starting them in order, and returns the results in that order.
+func each[T any](vs []variant.Variant, jobs int, f func(i int, v variant.Variant) T) []T {
+	results := make([]T, len(vs))
+	next := make(chan int, len(vs))
+	for i := range vs {
 		next <- i
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for range min(max(1, opts.Jobs), len(opts.Matrix)) {
+	for range min(max(1, jobs), len(vs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = f(opts.Matrix[i])
+				results[i] = f(i, vs[i])
 			}
 		}()
 	}
@@ -251,10 +241,10 @@ func (s *Session) finalBase(v variant.Variant) (ref, note string) {
 }
 
 // prime builds, alone and before the others, the variant that fills the Go
-// build cache for the rest (see build.Builder.Primer), when two or more
-// variants must be built. It returns that variant's outcome, built but not
-// verified.
-func (s *Session) prime(ctx context.Context) map[variant.Variant]Outcome {
+// build cache for the rest (see build.Builder.Primer), when variants of two
+// or more app folders must be built. It returns that variant's outcome,
+// built but not verified, and false when it primed nothing.
+func (s *Session) prime(ctx context.Context) (Outcome, bool) {
 	var stale []variant.Variant
 	for _, v := range s.Opts.Matrix {
 		if yes, err := s.Builder.Stale(v); err != nil || yes {
@@ -263,17 +253,9 @@ func (s *Session) prime(ctx context.Context) map[variant.Variant]Outcome {
 	}
 	v, ok := s.Builder.Primer(stale)
 	if !ok {
-		return nil
+		return Outcome{}, false
 	}
-	return map[variant.Variant]Outcome{v: s.buildOne(ctx, v)}
-}
-
-func (s *Session) one(ctx context.Context, v variant.Variant, verifyToo bool) Outcome {
-	o := s.buildOne(ctx, v)
-	if o.Err != nil || !verifyToo {
-		return o
-	}
-	return s.verify(ctx, o)
+	return s.buildOne(ctx, v), true
 }
 
 func (s *Session) buildOne(ctx context.Context, v variant.Variant) Outcome {

@@ -44,13 +44,11 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 	}
 	infos, ierr := s.Docker.InspectAll(ctx, refs...)
 	// docker history is cheap and one image at a time: all at once.
-	wide := s.Opts
-	wide.Jobs = len(wide.Matrix)
 	type hist struct {
 		layers []report.Layer
 		err    error
 	}
-	hists := each(wide, func(v variant.Variant) (h hist) {
+	hists := each(s.Opts.Matrix, len(s.Opts.Matrix), func(_ int, v variant.Variant) (h hist) {
 		if info, ok := infos[v.Image()]; ok && failed[v.Name()] == "" {
 			h.layers, h.err = history(ctx, s.Docker, info.ID)
 		}
@@ -76,12 +74,12 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 	}
 	// The costly figures, for images not measured yet, as many at once as
 	// builds.
-	each(s.Opts, func(v variant.Variant) struct{} {
-		i := slices.Index(s.Opts.Matrix, v)
-		if images[i].Status == report.OK {
-			s.gatherOne(ctx, v, infos[v.Image()], verified[v.Name()], &images[i])
+	images = each(s.Opts.Matrix, s.Opts.Jobs, func(i int, v variant.Variant) report.Image {
+		img := images[i]
+		if img.Status == report.OK {
+			s.gatherOne(ctx, v, infos[v.Image()], verified[v.Name()], &img)
 		}
-		return struct{}{}
+		return img
 	})
 	return report.Report{Images: images}
 }

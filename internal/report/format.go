@@ -18,9 +18,9 @@ const (
 	times   = "×"
 )
 
-// groupThousands formats n with a comma every three digits: 1585314 →
+// GroupThousands formats n with a comma every three digits: 1585314 →
 // "1,585,314".
-func groupThousands(n int64) string {
+func GroupThousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	sign := ""
 	if s[0] == '-' {
@@ -61,11 +61,11 @@ func roundRatio(num, den, scale int64) int64 {
 // number with a grouped integer part: fixed(26031, 1) = "2,603.1".
 func fixed(q int64, decimals int) string {
 	if decimals == 0 {
-		return groupThousands(q)
+		return GroupThousands(q)
 	}
 	p := int64(math.Pow10(decimals))
 	frac := strconv.FormatInt(q%p, 10)
-	return groupThousands(q/p) + "." + strings.Repeat("0", decimals-len(frac)) + frac
+	return GroupThousands(q/p) + "." + strings.Repeat("0", decimals-len(frac)) + frac
 }
 
 // mbNumber is b in MB (10⁶ bytes) as a plain number with precision that
@@ -90,7 +90,7 @@ func formatMB(b int64) string {
 	case b < 0:
 		return unknown
 	case b < 10_000:
-		return groupThousands(b) + " B"
+		return GroupThousands(b) + " B"
 	}
 	return mbNumber(b) + " MB"
 }
@@ -104,7 +104,7 @@ func formatSize(b int64) string {
 	if b < 10_000 {
 		return formatMB(b)
 	}
-	return formatMB(b) + " (" + groupThousands(b) + " B)"
+	return formatMB(b) + " (" + GroupThousands(b) + " B)"
 }
 
 // formatOptionalMB is formatMB for a size that may not have been measured.
@@ -128,7 +128,7 @@ func formatFactor(size, base int64) string {
 	if t := roundRatio(hi, lo, 10); t < 100 {
 		return fixed(t, 1) + times
 	}
-	return groupThousands(roundRatio(hi, lo, 1)) + times
+	return GroupThousands(roundRatio(hi, lo, 1)) + times
 }
 
 // formatChange is the "vs single-stage" cell: the signed percent change of

@@ -23,8 +23,8 @@ func TestGroupThousands(t *testing.T) {
 		{math.MaxInt64, "9,223,372,036,854,775,807"},
 		{math.MinInt64, "-9,223,372,036,854,775,808"},
 	} {
-		if got := groupThousands(tc.in); got != tc.want {
-			t.Errorf("groupThousands(%d) = %q, want %q", tc.in, got, tc.want)
+		if got := GroupThousands(tc.in); got != tc.want {
+			t.Errorf("GroupThousands(%d) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -292,7 +292,7 @@ func writeImageLayers(b *strings.Builder, img Image) {
 // app, its smallest built multi-stage image against its single-stage image.
 func writeClosing(b *strings.Builder, images []Image) {
 	fmt.Fprintf(b, "Original published comparison: single-stage %s bytes → multi-stage %s bytes, %s. Ours",
-		groupThousands(originalSingleStageBytes), groupThousands(originalMultiStageBytes),
+		GroupThousands(originalSingleStageBytes), GroupThousands(originalMultiStageBytes),
 		formatReduction(originalMultiStageBytes, originalSingleStageBytes))
 	apps := groupByApp(images)
 	if len(apps) == 0 {
@@ -329,7 +329,7 @@ func writeClosing(b *strings.Builder, images []Image) {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s single-stage %s bytes → %s %s bytes, %s", name,
-			groupThousands(baseBytes), escapeCell(best.Variant), groupThousands(best.SizeBytes),
+			GroupThousands(baseBytes), escapeCell(best.Variant), GroupThousands(best.SizeBytes),
 			formatReduction(best.SizeBytes, baseBytes)))
 	}
 	b.WriteString(": " + strings.Join(parts, "; ") + ".\n")
