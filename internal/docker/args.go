@@ -21,6 +21,10 @@ func BuildArgs(s BuildSpec) []string {
 	args := []string{
 		"--progress=plain", // plain text, so a failure's last lines are readable
 		"--load",           // into the engine's image store, where docker run finds it
+		// No attestation manifest: on the containerd image store it would make
+		// every image an index whose ID changes with each build's timestamps,
+		// and the classic store cannot keep one. The image is the same on both.
+		"--provenance=false",
 		"--file", s.Dockerfile,
 		"--tag", s.Tag,
 		"--iidfile", s.IIDFile,

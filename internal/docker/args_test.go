@@ -17,7 +17,7 @@ func TestBuildArgs(t *testing.T) {
 		IIDFile:    "/tmp/iid",
 	})
 	want := []string{
-		"--progress=plain", "--load",
+		"--progress=plain", "--load", "--provenance=false",
 		"--file", "/repo/dockerfiles/multi-stage.Dockerfile",
 		"--tag", "multistage/hello:scratch",
 		"--iidfile", "/tmp/iid",

@@ -103,7 +103,14 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (string, error) {
 	if err != nil || !strings.HasPrefix(string(id), "sha256:") {
 		return "", fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", Quote(args), s.IIDFile, id, err)
 	}
-	return strings.TrimSpace(string(id)), nil
+	// On the containerd image store the builder writes the config's digest,
+	// and the engine names the image by its manifest's: ask for the name
+	// the engine uses, so figures kept by image ID are found again.
+	info, err := c.Inspect(ctx, strings.TrimSpace(string(id)))
+	if err != nil {
+		return "", fmt.Errorf("the image %s just built: %w", id, err)
+	}
+	return info.ID, nil
 }
 
 // ImageInfo is the part of `docker image inspect` this project uses.
@@ -261,4 +268,57 @@ func (c *Client) Logs(ctx context.Context, name string) string {
 		return err.Error()
 	}
 	return Tail(out, tailLines)
+}
+
+// Save writes `docker save ref` to w: the image as a tar, in the layout of
+// the engine's image store (see package image, which reads it).
+func (c *Client) Save(ctx context.Context, w io.Writer, ref string) error {
+	return c.Stream(ctx, nil, w, "save", ref)
+}
+
+// Engine is the daemon: its version and how it stores images.
+type Engine struct {
+	Version string // Server.Version, e.g. "20.10.24+dfsg1"
+	Driver  string // the storage driver or snapshotter, e.g. "overlay2", "overlayfs"
+	Store   string // StoreClassic or StoreContainerd
+}
+
+// The image stores an engine can have.
+const (
+	StoreClassic    = "classic"    // the graph drivers of Docker 20.10 and every engine before 29
+	StoreContainerd = "containerd" // the containerd image store (new installs of Docker 29, Docker Desktop)
+)
+
+// String says it for a person: "Docker Engine 29.0.0, containerd image store (overlayfs)".
+func (e Engine) String() string {
+	return fmt.Sprintf("Docker Engine %s, %s image store (%s)", e.Version, e.Store, e.Driver)
+}
+
+// Engine asks the daemon what it is (docker info).
+func (c *Client) Engine(ctx context.Context) (Engine, error) {
+	out, err := c.Cmd(ctx, "info", "--format", "{{json .ServerVersion}}\t{{json .Driver}}\t{{json .DriverStatus}}")
+	if err != nil {
+		return Engine{}, err
+	}
+	return parseEngine(out)
+}
+
+func parseEngine(out string) (Engine, error) {
+	var e Engine
+	var status [][2]string
+	parts := strings.Split(strings.TrimSpace(out), "\t")
+	if len(parts) != 3 ||
+		json.Unmarshal([]byte(parts[0]), &e.Version) != nil || e.Version == "" ||
+		json.Unmarshal([]byte(parts[1]), &e.Driver) != nil ||
+		json.Unmarshal([]byte(parts[2]), &status) != nil {
+		return Engine{}, fmt.Errorf("docker info: unexpected answer %.200q", out)
+	}
+	e.Store = StoreClassic
+	for _, kv := range status {
+		// The containerd store reports its snapshotter as the driver.
+		if kv[0] == "driver-type" && kv[1] == "io.containerd.snapshotter.v1" {
+			e.Store = StoreContainerd
+		}
+	}
+	return e, nil
 }

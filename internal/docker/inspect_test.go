@@ -62,3 +62,24 @@ func TestInspectAllAsksOneByOneWhatItCannotMatch(t *testing.T) {
 		t.Errorf("InspectAll() = %v, %v after %d calls; want sha256:cc after 2", got, err, n)
 	}
 }
+
+func TestParseEngineTellsTheStores(t *testing.T) {
+	for _, tc := range []struct {
+		description, out string
+		want             Engine
+	}{
+		{"Docker 20.10, classic store", `"20.10.24+dfsg1"	"fuse-overlayfs"	null`, Engine{"20.10.24+dfsg1", "fuse-overlayfs", StoreClassic}},
+		{"classic overlay2 with its status", `"28.2.2"	"overlay2"	[["Backing Filesystem","extfs"],["Supports d_type","true"]]`, Engine{"28.2.2", "overlay2", StoreClassic}},
+		{"containerd image store", `"29.8.0"	"overlayfs"	[["driver-type","io.containerd.snapshotter.v1"]]`, Engine{"29.8.0", "overlayfs", StoreContainerd}},
+	} {
+		got, err := parseEngine(tc.out + "\n")
+		if err != nil || got != tc.want {
+			t.Errorf("%s: parseEngine = %+v, %v; want %+v", tc.description, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", `"20.10"`, `""	"x"	null`, `"29"	"x"	{"not":"pairs"}`} {
+		if _, err := parseEngine(bad); err == nil {
+			t.Errorf("parseEngine(%q) = nil error, want one", bad)
+		}
+	}
+}
