@@ -1,5 +1,6 @@
 // Package facts keeps the figures that are costly to measure (build time,
-// compressed size, start-up time) in a cache keyed by image ID, so a report
+// the image's layers as docker save shows them, start-up time) in a cache
+// keyed by image ID, so a report
 // never recomputes them for an unchanged image and never shows them for
 // another one.
 package facts
@@ -10,13 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/go-multistage/multistage/internal/image"
 )
 
 // Facts are the cached figures of one image; nil is "not measured".
 type Facts struct {
-	BuildSeconds    *float64 `json:"build_seconds"`
-	CompressedBytes *int64   `json:"compressed_bytes"`
-	StartupSeconds  *float64 `json:"startup_seconds"`
+	BuildSeconds   *float64     `json:"build_seconds"`
+	Image          *image.Image `json:"image"` // its layers' sizes and its history, without files
+	StartupSeconds *float64     `json:"startup_seconds"`
 }
 
 // Store is a directory of one JSON file per image ID.
@@ -53,8 +56,8 @@ func (s Store) Update(id string, f Facts) error {
 	if f.BuildSeconds != nil {
 		old.BuildSeconds = f.BuildSeconds
 	}
-	if f.CompressedBytes != nil {
-		old.CompressedBytes = f.CompressedBytes
+	if f.Image != nil {
+		old.Image = f.Image
 	}
 	if f.StartupSeconds != nil {
 		old.StartupSeconds = f.StartupSeconds

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/image"
 )
 
 func TestUpdateMergesAndLoadReads(t *testing.T) {
@@ -12,16 +14,17 @@ func TestUpdateMergesAndLoadReads(t *testing.T) {
 	if f, err := s.Load(id); err != nil || f != (Facts{}) {
 		t.Fatalf("Load(unknown) = %+v, %v, want nothing known and no error", f, err)
 	}
-	build, size := 1.5, int64(42)
+	build := 1.5
+	img := &image.Image{Layers: []image.Layer{{DiffID: "sha256:def", Compressed: 20, Content: image.Content{Size: 42}}}}
 	if err := s.Update(id, Facts{BuildSeconds: &build}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Update(id, Facts{CompressedBytes: &size}); err != nil {
+	if err := s.Update(id, Facts{Image: img}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := s.Load(id)
-	if err != nil || f.BuildSeconds == nil || *f.BuildSeconds != build || f.CompressedBytes == nil || *f.CompressedBytes != size || f.StartupSeconds != nil {
-		t.Errorf("Load() = %+v, %v, want build %v, compressed %d, start-up unknown", f, err, build, size)
+	if err != nil || f.BuildSeconds == nil || *f.BuildSeconds != build || f.Image == nil || f.Image.Size() != 42 || f.Image.Compressed() != 20 || f.StartupSeconds != nil {
+		t.Errorf("Load() = %+v, %v, want build %v, 42 bytes in one layer, 20 compressed, start-up unknown", f, err, build)
 	}
 	if f, _ := s.Load("sha256:other"); f != (Facts{}) {
 		t.Errorf("Load(another image) = %+v, want nothing known", f)

@@ -19,6 +19,7 @@ import (
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/facts"
+	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -68,7 +69,8 @@ type Session struct {
 	Bases   bases.Bases
 	Facts   facts.Store
 	Builder *build.Builder
-	layers  *layerSizes
+	Engine  docker.Engine
+	layers  image.Cache
 }
 
 // Prepare checks that docker answers, then finds BuildKit, the base images,
@@ -96,7 +98,7 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 		Opts:   opts,
 		Docker: c,
 		Facts:  facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")},
-		layers: &layerSizes{store: facts.Store{Dir: filepath.Join(opts.CacheDir, "facts", "layers")}},
+		layers: image.Cache{Dir: filepath.Join(opts.CacheDir, "image")},
 	}
 	b := &build.Builder{Docker: c, Root: root}
 	// Everything asks the daemon at once; if the ping fails, the rest is
@@ -110,7 +112,10 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 				cancel()
 				return pingErr
 			}
-			return c.FindBuilder(wctx, opts.CacheDir, opts.Log)
+			return errors.Join(c.FindBuilder(wctx, opts.CacheDir, opts.Log), func() (err error) {
+				s.Engine, err = c.Engine(wctx)
+				return err
+			}())
 		},
 		func() (err error) { s.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
 		func() (err error) { b.Sources, b.Deps, err = build.ListSources(wctx, c, root, dirs); return err },

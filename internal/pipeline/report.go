@@ -3,18 +3,16 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/facts"
+	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -23,11 +21,12 @@ import (
 // startupRuns is how many runs the start-up time is the median of.
 const startupRuns = 3
 
-// Gather collects the report's figures for every variant: sizes, layers and
-// user from the engine now; compressed size and start-up time from the
-// facts cache, measured and cached when the image is new (a verification
-// in outcomes counts as one start-up run). An outcome that failed makes its
-// row a failure, whatever image may be on the engine.
+// Gather collects the report's figures for every variant: docker's own
+// view (size, layers, user) from the engine now; the image's layers read
+// from docker save, and its start-up time, from the facts cache, measured
+// and cached when the image is new (a verification in outcomes counts as
+// one start-up run). An outcome that failed makes its row a failure,
+// whatever image may be on the engine.
 func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report {
 	failed, verified := map[string]string{}, map[string]time.Duration{}
 	for _, o := range outcomes {
@@ -43,21 +42,11 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 		refs[i] = v.Image()
 	}
 	infos, ierr := s.Docker.InspectAll(ctx, refs...)
-	// docker history is cheap and one image at a time: all at once.
-	type hist struct {
-		layers []report.Layer
-		err    error
-	}
-	hists := each(s.Opts.Matrix, len(s.Opts.Matrix), func(_ int, v variant.Variant) (h hist) {
-		if info, ok := infos[v.Image()]; ok && failed[v.Name()] == "" {
-			h.layers, h.err = history(ctx, s.Docker, info.ID)
-		}
-		return h
-	})
-	images := make([]report.Image, len(s.Opts.Matrix))
-	for i, v := range s.Opts.Matrix {
+	// The costly figures, for images not measured yet, as many at once as
+	// builds.
+	images := each(s.Opts.Matrix, s.Opts.Jobs, func(i int, v variant.Variant) report.Image {
 		img := report.Image{App: v.App, Variant: v.Style.Name, Image: v.Image()}
-		_, ok := infos[v.Image()]
+		info, ok := infos[v.Image()]
 		switch {
 		case failed[v.Name()] != "":
 			img.Status, img.Error = report.Failed, failed[v.Name()]
@@ -65,65 +54,70 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 			img.Status, img.Error = report.Missing, docker.Summary(ierr)
 		case !ok:
 			img.Status, img.Error = report.Missing, "not built: run mage all"
-		case hists[i].err != nil:
-			img.Status, img.Error = report.Missing, docker.Summary(hists[i].err)
 		default:
-			img.Status, img.History = report.OK, hists[i].layers
-		}
-		images[i] = img
-	}
-	// The costly figures, for images not measured yet, as many at once as
-	// builds.
-	images = each(s.Opts.Matrix, s.Opts.Jobs, func(i int, v variant.Variant) report.Image {
-		img := images[i]
-		if img.Status == report.OK {
-			s.gatherOne(ctx, v, infos[v.Image()], verified[v.Name()], &img)
+			s.gatherOne(ctx, v, info, verified[v.Name()], &img)
 		}
 		return img
 	})
-	return report.Report{Images: images}
+	return report.Report{Engine: s.Engine.String(), Store: s.Engine.Store, Images: images}
 }
 
 func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {
-	img.ID, img.SizeBytes = info.ID, info.Size
-	img.Layers, img.User = len(info.RootFS.Layers), info.Config.User
+	f, err := s.measureInfo(ctx, v, info, verified)
+	if err != nil {
+		img.Status, img.Error = report.Missing, "reading the image: "+docker.Summary(err)
+		return
+	}
+	img.Status, img.ID, img.DockerSizeBytes = report.OK, info.ID, info.Size
+	img.SizeBytes, img.History = f.Image.Size(), history(*f.Image)
+	c := f.Image.Compressed()
+	img.CompressedBytes = &c
+	img.Layers, img.User = len(f.Image.Layers), info.Config.User
 	img.Base, img.BaseNote = info.Config.Labels[build.BaseLabel], info.Config.Labels[build.BaseNoteLabel]
+	img.BuildSeconds, img.StartupSeconds = f.BuildSeconds, f.StartupSeconds
+}
 
-	f := s.measureInfo(ctx, v, info, verified)
-	img.CompressedBytes, img.BuildSeconds, img.StartupSeconds = f.CompressedBytes, f.BuildSeconds, f.StartupSeconds
+// Image reads ref's layers from the engine through the session's layer
+// cache: the one way the project reads an image.
+func (s *Session) Image(ctx context.Context, ref string) (image.Image, error) {
+	return image.FromEngine(ctx, s.Docker, ref, s.layers)
 }
 
 // measure makes sure the costly figures of image id are in the facts cache.
 func (s *Session) measure(ctx context.Context, v variant.Variant, id string, verified time.Duration) {
-	if f, err := s.Facts.Load(id); err == nil && f.CompressedBytes != nil && f.StartupSeconds != nil {
+	if f, err := s.Facts.Load(id); err == nil && f.Image != nil && f.StartupSeconds != nil {
 		return
 	}
 	info, err := s.Docker.Inspect(ctx, id)
 	if err != nil {
 		return // the report says what is missing
 	}
-	s.measureInfo(ctx, v, info, verified)
+	if _, err := s.measureInfo(ctx, v, info, verified); err != nil {
+		s.warn("reading %s: %v", v.Name(), err)
+	}
 }
 
-// measureInfo returns the cached figures of the image, measuring (and
-// caching) the compressed size and start-up time when they are not known.
-// The two are measured at once: one reads docker save, the other runs the
-// image.
-func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) facts.Facts {
+// measureInfo returns the cached figures of the image, reading its layers
+// and measuring its start-up time when they are not known; the two at once,
+// as one reads docker save and the other runs the image. It fails only
+// when the image cannot be read: a start-up time is a figure the report
+// can do without.
+func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) (facts.Facts, error) {
 	f, err := s.Facts.Load(info.ID)
 	if err != nil {
 		s.warn("reading the cached figures of %s: %v", v.Name(), err)
 	}
 	var measured facts.Facts
-	concurrently(func() error {
-		if f.CompressedBytes != nil {
+	readErr := concurrently(func() error {
+		if f.Image != nil {
 			return nil
 		}
-		if n, err := s.layers.compressedSize(ctx, s.Docker, info); err != nil {
-			s.warn("measuring the compressed size of %s: %v", v.Name(), err)
-		} else {
-			measured.CompressedBytes = &n
+		img, err := s.Image(ctx, info.ID)
+		if err != nil {
+			return err
 		}
+		sum := img.Summary()
+		measured.Image = &sum
 		return nil
 	}, func() error {
 		if f.StartupSeconds != nil {
@@ -137,18 +131,18 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 		}
 		return nil
 	})
-	if measured != (facts.Facts{}) {
+	if measured.Image != nil || measured.StartupSeconds != nil {
 		if err := s.Facts.Update(info.ID, measured); err != nil {
 			s.warn("caching the figures of %s: %v", v.Name(), err)
 		}
-		if measured.CompressedBytes != nil {
-			f.CompressedBytes = measured.CompressedBytes
+		if measured.Image != nil {
+			f.Image = measured.Image
 		}
 		if measured.StartupSeconds != nil {
 			f.StartupSeconds = measured.StartupSeconds
 		}
 	}
-	return f
+	return f, readErr
 }
 
 func (s *Session) warn(format string, args ...any) {
@@ -173,34 +167,34 @@ func (s *Session) startup(ctx context.Context, v variant.Variant, verified time.
 	return runs[len(runs)/2], nil
 }
 
-type countingWriter int64
-
-func (n *countingWriter) Write(p []byte) (int, error) {
-	*n += countingWriter(len(p))
-	return len(p), nil
-}
-
-// history is docker history of ref, newest layer first, sizes in bytes.
-func history(ctx context.Context, c *docker.Client, ref string) ([]report.Layer, error) {
-	out, err := c.Cmd(ctx, "image", "history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{json .CreatedBy}}", ref)
-	if err != nil {
-		return nil, err
-	}
-	var layers []report.Layer
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		size, createdBy, ok := strings.Cut(line, "\t")
-		n, err := strconv.ParseInt(size, 10, 64)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("docker image history %s: unexpected line %q", ref, line)
+// history is the image's history as the report shows it, newest first as
+// docker history prints it: an instruction that made a layer carries that
+// layer's size, one that did not carries 0. Where the history does not
+// account for every layer (an imported base has none to speak of), each
+// layer is a row of its own with no instruction.
+func history(img image.Image) []report.Layer {
+	var rows []report.Layer
+	next := 0
+	for _, h := range img.History {
+		row := report.Layer{CreatedBy: h.CreatedBy}
+		if !h.EmptyLayer {
+			if next == len(img.Layers) {
+				next = -1
+				break
+			}
+			row.Size = img.Layers[next].Size
+			next++
 		}
-		var l report.Layer
-		if err := json.Unmarshal([]byte(createdBy), &l.CreatedBy); err != nil {
-			return nil, fmt.Errorf("docker image history %s: unexpected line %q: %v", ref, line, err)
-		}
-		l.Size = n
-		layers = append(layers, l)
+		rows = append(rows, row)
 	}
-	return layers, nil
+	if next != len(img.Layers) {
+		rows = rows[:0]
+		for _, l := range img.Layers {
+			rows = append(rows, report.Layer{Size: l.Size})
+		}
+	}
+	slices.Reverse(rows)
+	return rows
 }
 
 // Print writes the report as the environment asks: Markdown on Out, or

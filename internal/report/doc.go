@@ -3,8 +3,8 @@
 // image), a multi-stage image on alpine and a multi-stage image on scratch.
 //
 // The package is pure: it formats a [Report] that the caller has already
-// measured (docker image inspect, docker history, gzipped layers, timed
-// builds and runs) and never runs docker, other processes, reads the clock
+// measured (the image's layers as docker save gives them, docker image
+// inspect, timed builds and runs) and never runs docker, other processes, reads the clock
 // or the environment. Output is deterministic: the same Report always gives
 // the same bytes.
 //
@@ -12,9 +12,15 @@
 //
 //   - MB means 10⁶ bytes, docker's own convention, everywhere. Exact byte
 //     counts are printed with thousands separators next to the MB figure.
-//   - "compressed" is the sum over the image's layers of each layer's tar
-//     gzipped with Go's compress/gzip at the default level: what a push
-//     uploads, less the image config and manifest (about a kilobyte).
+//   - "size" is the image's unpacked content, summed over its layers (the
+//     bytes of regular files and symlink targets, a hard link once): what
+//     docker says on the classic image store, and the same figure on the
+//     containerd store, where docker's own figure adds the compressed blobs
+//     to the snapshots. Docker's figure is shown beside it where it differs.
+//   - "compressed" is what a push uploads, less the image config and
+//     manifest (about a kilobyte): the stored gzip blobs on the containerd
+//     store, each layer's tar gzipped with Go's compress/gzip at the default
+//     level on the classic store.
 //   - "vs single-stage" compares uncompressed sizes (exact bytes) with the
 //     same app's single-stage image: a signed percent change with one
 //     decimal, plus an "N× smaller" factor (one decimal below 10, a whole
@@ -38,13 +44,16 @@
 // [JSON] writes the same data for machines, indented, with a trailing
 // newline:
 //
-//	{"images": [{"app", "variant", "image", "id", "base", "base_note",
-//	  "status", "error", "size_bytes", "compressed_bytes", "layers", "user",
+//	{"engine", "image_store",
+//	 "images": [{"app", "variant", "image", "id", "base", "base_note",
+//	  "status", "error", "size_bytes", "docker_size_bytes",
+//	  "compressed_bytes", "layers", "user",
 //	  "build_seconds", "startup_seconds",
 //	  "history": [{"size_bytes", "created_by"}]}]}
 //
 // Every key is always present. Sizes are integers exactly as given. Unknown
-// values are null: empty id, base, base_note and error are null; a failed or
+// values are null: empty engine, image_store, id, base, base_note and error
+// are null, and so is docker_size_bytes when docker did not say; a failed or
 // missing image has null size_bytes, compressed_bytes, layers, user,
 // build_seconds, startup_seconds and history. For a built image, user is
 // Config.User as docker reports it ("" means root) and history is in

@@ -9,7 +9,7 @@ import (
 // JSON writes r as indented JSON with a trailing newline; see the package
 // documentation for the schema. Unknown values are null, never 0 or absent.
 func JSON(w io.Writer, r Report) error {
-	out := jsonReport{Images: make([]jsonImage, 0, len(r.Images))}
+	out := jsonReport{Engine: nonEmpty(r.Engine), Store: nonEmpty(r.Store), Images: make([]jsonImage, 0, len(r.Images))}
 	for _, img := range r.Images {
 		out.Images = append(out.Images, toJSON(img))
 	}
@@ -20,6 +20,8 @@ func JSON(w io.Writer, r Report) error {
 }
 
 type jsonReport struct {
+	Engine *string     `json:"engine"`
+	Store  *string     `json:"image_store"`
 	Images []jsonImage `json:"images"`
 }
 
@@ -33,6 +35,7 @@ type jsonImage struct {
 	Status          Status      `json:"status"`
 	Error           *string     `json:"error"`
 	SizeBytes       *int64      `json:"size_bytes"`
+	DockerSizeBytes *int64      `json:"docker_size_bytes"`
 	CompressedBytes *int64      `json:"compressed_bytes"`
 	Layers          *int        `json:"layers"`
 	User            *string     `json:"user"`
@@ -62,6 +65,9 @@ func toJSON(img Image) jsonImage {
 	}
 	if img.SizeBytes >= 0 {
 		j.SizeBytes = &img.SizeBytes
+	}
+	if img.DockerSizeBytes > 0 {
+		j.DockerSizeBytes = &img.DockerSizeBytes
 	}
 	if c := img.CompressedBytes; c != nil && *c >= 0 {
 		j.CompressedBytes = c

@@ -33,7 +33,7 @@ func decodeJSON(t *testing.T, r Report) []map[string]any {
 
 var jsonKeys = []string{
 	"app", "variant", "image", "id", "base", "base_note", "status", "error",
-	"size_bytes", "compressed_bytes", "layers", "user", "build_seconds",
+	"size_bytes", "docker_size_bytes", "compressed_bytes", "layers", "user", "build_seconds",
 	"startup_seconds", "history",
 }
 
@@ -126,7 +126,7 @@ func TestJSONEmptyReport(t *testing.T) {
 	if err := JSON(&buf, Report{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := buf.String(), "{\n  \"images\": []\n}\n"; got != want {
+	if got, want := buf.String(), "{\n  \"engine\": null,\n  \"image_store\": null,\n  \"images\": []\n}\n"; got != want {
 		t.Errorf("JSON(Report{}) = %q, want %q", got, want)
 	}
 }

@@ -14,8 +14,12 @@ import (
 func Markdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	b.WriteString("# Image sizes: single-stage vs multi-stage\n\n")
+	if r.Engine != "" {
+		b.WriteString("Measured on " + escapeCell(r.Engine) + ".\n\n")
+	}
 	b.WriteString("Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
-		"*compressed* = the sum of the image's layers, each layer's tar gzipped by Go's `compress/gzip` at its default level (what a push uploads, less a kilobyte or so of config and manifest); " +
+		"*size* = the image's unpacked content, measured from its layers, the same on every engine and image store; " +
+		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: the layers as the engine keeps them gzipped (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
 		"*vs single-stage* = change in exact uncompressed bytes against the same app's single-stage image; " +
 		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo (median of a few runs); " +
 		"– = not known.\n")
@@ -23,6 +27,7 @@ func Markdown(w io.Writer, r Report) error {
 	for _, app := range groupByApp(r.Images) {
 		b.WriteString("\n## " + escapeCell(app.name) + "\n\n")
 		writeTable(&b, app)
+		writeDockerSizes(&b, app, r.Store)
 		writeChart(&b, app)
 		writeLayers(&b, app)
 	}
@@ -128,6 +133,25 @@ func writeTable(b *strings.Builder, app appImages) {
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
+}
+
+// writeDockerSizes says what docker images says of an image where that is
+// not our size, and why; nothing where the two agree.
+func writeDockerSizes(b *strings.Builder, app appImages, store string) {
+	var parts []string
+	for _, img := range app.images {
+		if img.Status == OK && img.DockerSizeBytes > 0 && img.DockerSizeBytes != img.SizeBytes {
+			parts = append(parts, escapeCell(img.Variant)+" "+formatSize(img.DockerSizeBytes))
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	why := "docker counts an image otherwise than by its layers' content on this engine"
+	if store == "containerd" {
+		why = "on the containerd image store docker adds the compressed layers it keeps to their unpacked copy, so its figure is neither the image nor the download"
+	}
+	b.WriteString("\n_`docker images` says " + strings.Join(parts, ", ") + ": " + why + ". *size* above is the unpacked content alone, as the classic store counts it._\n")
 }
 
 // baseCell is the base image as code, with a stand-in note in italics.

@@ -11,14 +11,15 @@ type Image struct {
 	Status   Status // OK, Failed, Missing
 	Error    string // one-line reason when Failed or Missing
 
-	SizeBytes       int64    // docker image inspect .Size; meaningful only when Status == OK
-	CompressedBytes *int64   // gzip (Go compress/gzip, default level) of `docker save`; nil = not measured
+	SizeBytes       int64    // unpacked content, summed over the layers; meaningful only when Status == OK
+	DockerSizeBytes int64    // what docker image inspect (and docker images) says; 0 = not known
+	CompressedBytes *int64   // what a push of the layers uploads; nil = not measured
 	Layers          int      // layers in the final image (len RootFS.Layers)
 	User            string   // Config.User; "" means root
 	BuildSeconds    *float64 // wall time of the last build; nil = unknown (e.g. built by an earlier run and not recorded)
 	StartupSeconds  *float64 // hello: docker run to exit; echo: start to first good answer (median of a few runs); nil = not measured
 
-	History []Layer // from docker history, newest first as docker prints it
+	History []Layer // the image's history, newest first as docker history prints it
 }
 
 // Layer is one row of docker history.
@@ -38,6 +39,8 @@ const (
 
 // Report is the whole build matrix.
 type Report struct {
+	Engine string  // the engine the images are on, for a person: "Docker Engine 29.0.0, containerd image store (overlayfs)"
+	Store  string  // its image store: "classic" or "containerd"; "" = not known
 	Images []Image // in matrix order: per app, single-stage first
 }
 

@@ -1,0 +1,105 @@
+// Package image reads an image as `docker save` writes it, whatever the
+// engine and its image store: the legacy layout of the classic store
+// (manifest.json, each layer an uncompressed <id>/layer.tar or, since
+// Docker 25, blobs/sha256/<diff ID>) and the OCI layout of the containerd
+// image store (index.json, layers kept as gzip blobs). It is the one place
+// that knows those formats: the report, the tests and the bench read an
+// image's layers, their sizes and their files through it.
+//
+// The figures mean the same on every engine:
+//   - a layer's Size is its unpacked content: the bytes of its regular
+//     files plus the length of its symlinks' targets, a hard link once.
+//     That is how the classic store counts a layer (and so what docker
+//     images says there), and it is what an image is on any store;
+//   - a layer's Compressed size is what pushing it uploads: the stored blob
+//     where the engine keeps layers compressed (the containerd store), else
+//     the layer tar gzipped by Go's compress/gzip at its default level, as
+//     the classic store compresses on push.
+package image
+
+import "path"
+
+// File is one entry of a layer tar that is not a directory.
+type File struct {
+	Path string `json:"p"`           // clean, relative: "usr/local/bin/app"
+	Type byte   `json:"t"`           // tar type flag: '0' file, '1' hard link, '2' symlink, ...
+	Mode int64  `json:"m"`           // permission bits with setuid, setgid and sticky
+	Size int64  `json:"s,omitempty"` // regular files only
+	Link string `json:"l,omitempty"` // the target of a link
+}
+
+// Content is what a layer holds, measured from its uncompressed tar.
+type Content struct {
+	Size  int64  `json:"size"`  // unpacked bytes (see the package doc)
+	Gzip  int64  `json:"gzip"`  // the tar gzipped at the default level; 0 = not measured
+	Files []File `json:"files"` // every entry but directories, in tar order
+}
+
+// Layer is one layer of an image, oldest first.
+type Layer struct {
+	DiffID     string `json:"diff_id"`    // digest of the uncompressed tar
+	Compressed int64  `json:"compressed"` // bytes a push of the layer uploads
+	Content
+}
+
+// Step is one entry of the image's history: an instruction, and whether
+// it made a layer.
+type Step struct {
+	CreatedBy  string `json:"created_by"`
+	EmptyLayer bool   `json:"empty_layer"`
+}
+
+// Image is a saved image: its layers, oldest first, and its history.
+type Image struct {
+	Layers  []Layer `json:"layers"`
+	History []Step  `json:"history"`
+}
+
+// Summary is img without the files of its layers: what is worth keeping
+// beside an image's other figures.
+func (img Image) Summary() Image {
+	s := Image{History: img.History}
+	for _, l := range img.Layers {
+		l.Files = nil
+		s.Layers = append(s.Layers, l)
+	}
+	return s
+}
+
+// Size is the image's unpacked size: the sum of its layers' sizes.
+func (img Image) Size() int64 {
+	var n int64
+	for _, l := range img.Layers {
+		n += l.Size
+	}
+	return n
+}
+
+// Compressed is what pushing the image's layers uploads (the config and
+// manifest, about a kilobyte, are not counted).
+func (img Image) Compressed() int64 {
+	var n int64
+	for _, l := range img.Layers {
+		n += l.Compressed
+	}
+	return n
+}
+
+// size is what a tar entry adds to a layer's unpacked size.
+func size(f File) int64 {
+	switch f.Type {
+	case '0', 0, '7': // regular (and the old and contiguous spellings)
+		return f.Size
+	case '2':
+		return int64(len(f.Link))
+	}
+	return 0
+}
+
+func cleanPath(name string) string {
+	p := path.Clean("/" + name)
+	if p == "/" {
+		return ""
+	}
+	return p[1:]
+}
