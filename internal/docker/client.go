@@ -104,11 +104,16 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (string, error) {
 		return "", fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", Quote(args), s.IIDFile, id, err)
 	}
 	// On the containerd image store the builder writes the config's digest,
-	// and the engine names the image by its manifest's: ask for the name
-	// the engine uses, so figures kept by image ID are found again.
-	info, err := c.Inspect(ctx, strings.TrimSpace(string(id)))
+	// which the engine does not know the image by: it names it by its
+	// manifest's. Ask for the ID the engine uses, by the tag just made, so
+	// figures kept by image ID are found again.
+	iid := strings.TrimSpace(string(id))
+	info, err := c.Inspect(ctx, iid)
+	if errors.Is(err, ErrNotFound) {
+		info, err = c.Inspect(ctx, s.Tag)
+	}
 	if err != nil {
-		return "", fmt.Errorf("the image %s just built: %w", id, err)
+		return "", fmt.Errorf("the image %s just built: %w", iid, err)
 	}
 	return info.ID, nil
 }
