@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -248,5 +250,33 @@ func TestMarkdownEngineAndInfo(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("Markdown() lacks %q; got:\n%s", want, got)
 		}
+	}
+}
+
+func TestFinishFailsOnAMissAfterPrinting(t *testing.T) {
+	r := Results{Targets: []Target{
+		AtMost("warm `mage all` (in-process) / floor", 2.3, 2.0, 1.2, ""),
+		AtLeast("echo server binary / bare net/http", 62, 100, 0.9, "62 / 100"),
+		Diagnostic("the container's own cost", 50, 100, ""),
+	}}
+	var out, log bytes.Buffer
+	err := finish(&out, &log, r, nil)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 targets missed: echo server binary / bare net/http (0.62×, goal ≥ 0.90×)") {
+		t.Errorf("finish(a miss) = %v, want an error naming the missed target", err)
+	}
+	if !strings.Contains(out.String(), "| echo server binary / bare net/http | 0.62× | ≥ 0.90× | **MISS** |") {
+		t.Errorf("finish(a miss) printed no results table first:\n%s", out.String())
+	}
+	if !strings.Contains(log.String(), "bench: MISS: echo server binary / bare net/http = 0.62×, goal ≥ 0.90× (62 / 100)") {
+		t.Errorf("finish(a miss) logged %q, want the MISS said", log.String())
+	}
+
+	measuring := errors.New("bench, cold: docker gone")
+	if err := finish(io.Discard, io.Discard, r, measuring); !errors.Is(err, measuring) || !strings.Contains(err.Error(), "targets missed") {
+		t.Errorf("finish(a miss, an error) = %v, want both", err)
+	}
+	r.Targets = []Target{r.Targets[0], r.Targets[2]}
+	if err := finish(io.Discard, io.Discard, r, nil); err != nil {
+		t.Errorf("finish(no miss; a diagnostic at 0.50×) = %v, want nil", err)
 	}
 }
