@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The baseline `mage bench` measures the project against: the original
 # write-ups' steps, typed one by one. For each of the six images: a plain
-# `docker build` with the legacy builder (no BuildKit: no cache mounts, no
-# parallel stages) from the naive Dockerfiles beside this script, then a
-# `docker run` that checks it works.
+# build with the engine's default builder from the naive Dockerfiles beside
+# this script (no cache mounts), then a `docker run` that checks it works.
+#
+# The default builder is what `docker build` gives a user of this engine,
+# asked of `docker version`, never assumed: the legacy builder on engines
+# older than 23 (DOCKER_BUILDKIT=0 docker build), BuildKit on 23 and later,
+# reached through buildx as the project reaches it ($BUILDX, else the docker
+# CLI's buildx plugin).
 #
 # The context is the repository root, as the user has it. The legacy builder
 # reads only the .dockerignore at the context root (it ignores a
@@ -11,15 +16,22 @@
 # allowlist applies here as it does to the project's builds: both sides
 # send the same small context.
 #
+# Usage: bench/baseline.sh            build and run the six images
+#        bench/baseline.sh --builder  print the builder line (below), and exit
+#
 # Environment:
 #   GO_IMAGE, ALPINE_IMAGE  the bases (default: the Dockerfiles' own);
 #                           mage bench passes the ones the project resolved
+#   BUILDX                  a buildx binary, for BuildKit (mage bench passes
+#                           the one the project found, if not the plugin)
 #   BASELINE_RUN            labels this run's containers (default: random)
 #   BASELINE_IDS            a file to append the ID of every image the
 #                           legacy builder makes to, intermediate ones too,
 #                           so that its untagged build stages can be removed
-# Prints one line per image on stdout: name, build seconds, run seconds.
-# Builder output goes to stderr. Every container it starts is removed.
+# Prints on stdout, first, the builder line: "legacy: <how, and why>" or
+# "buildkit: <how, and why>"; then one line per image: name, build seconds,
+# run seconds. Builder output goes to stderr. Every container it starts is
+# removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +41,38 @@ run=${BASELINE_RUN:-$$-$RANDOM}
 ids=${BASELINE_IDS:-/dev/null}
 project_label=dev.go-multistage.project=baseline
 run_label=dev.go-multistage.baseline-run=$run
-export DOCKER_BUILDKIT=0 # the legacy builder
+
+# The engine's default builder: the legacy one before Engine 23, BuildKit
+# from 23 on (Engine 23.0 made BuildKit the default builder on Linux).
+server=$(docker version --format '{{.Server.Version}}')
+major=${server%%.*}
+if ! [[ $major =~ ^[0-9]+$ ]]; then
+	echo "docker version: server version '$server' has no major version number: cannot tell the engine's default builder" >&2
+	exit 1
+fi
+if [ "$major" -lt 23 ]; then
+	builder=(docker build)
+	export DOCKER_BUILDKIT=0
+	builder_line="legacy: DOCKER_BUILDKIT=0 docker build (the default builder of Docker Engine $server, older than 23)"
+else
+	if [ -n "${BUILDX:-}" ]; then
+		if ! "$BUILDX" version >/dev/null; then
+			echo "BUILDX=$BUILDX does not run" >&2
+			exit 1
+		fi
+		builder=("$BUILDX" build)
+	elif docker buildx version >/dev/null 2>&1; then
+		builder=(docker buildx build)
+	else
+		echo "Docker Engine $server builds with BuildKit by default, and neither \$BUILDX nor the docker CLI's buildx plugin is there: install docker-buildx-plugin or set BUILDX" >&2
+		exit 1
+	fi
+	# --load: into the engine's image store, where docker run finds it.
+	builder+=(--progress=plain --load)
+	builder_line="buildkit: ${builder[*]} (BuildKit, the default builder of Docker Engine $server, 23 or later)"
+fi
+echo "$builder_line"
+[ "${1:-}" != --builder ] || exit 0
 
 cleanup() {
 	local left
@@ -45,7 +88,7 @@ secs() { printf '%d.%02d' $(($1 / 1000000)) $(($1 % 1000000 / 10000)); }
 # build TAG STYLE APP: docker build of bench/STYLE.Dockerfile for APP.
 build() {
 	local out status=0
-	out=$(docker build --file "bench/$2.Dockerfile" \
+	out=$("${builder[@]}" --file "bench/$2.Dockerfile" \
 		--build-arg "GO_IMAGE=$GO_IMAGE" --build-arg "ALPINE_IMAGE=$ALPINE_IMAGE" \
 		--build-arg "APP=$3" --label "$project_label" --tag "$1" . 2>&1) || status=$?
 	printf '%s\n' "$out" >&2

@@ -71,3 +71,75 @@ func TestBaselineDockerfiles(t *testing.T) {
 		}
 	}
 }
+
+// fakeBin writes an executable shell script named name into dir.
+func fakeBin(t *testing.T, dir, name, script string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The script asks `docker version` for the engine's default builder: a
+// fake docker on PATH answers as each engine would.
+func TestBaselineScriptChoosesTheEnginesDefaultBuilder(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	dir := t.TempDir()
+	// docker version --format … prints $FAKE_VERSION; docker buildx
+	// version succeeds only when FAKE_PLUGIN is set.
+	fakeBin(t, dir, "docker", `case "$1" in
+version) echo "$FAKE_VERSION" ;;
+buildx) [ -n "$FAKE_PLUGIN" ] ;;
+*) exit 3 ;;
+esac`)
+	buildx := fakeBin(t, dir, "buildx", `[ "$1" = version ]`)
+	tests := []struct {
+		description string
+		env         []string
+		want        string // the builder line's start; "" for an error
+	}{
+		{"Engine 20.10: legacy", []string{"FAKE_VERSION=20.10.24+dfsg1"}, "legacy: DOCKER_BUILDKIT=0 docker build (the default builder of Docker Engine 20.10.24+dfsg1, older than 23)"},
+		{"Engine 20.10 ignores BUILDX", []string{"FAKE_VERSION=20.10.24+dfsg1", "BUILDX=" + buildx}, "legacy: DOCKER_BUILDKIT=0 docker build"},
+		{"Engine 29 with BUILDX: BuildKit through it", []string{"FAKE_VERSION=29.0.1", "BUILDX=" + buildx}, "buildkit: " + buildx + " build --progress=plain --load (BuildKit, the default builder of Docker Engine 29.0.1, 23 or later)"},
+		{"Engine 23 with the plugin", []string{"FAKE_VERSION=23.0.0", "FAKE_PLUGIN=1"}, "buildkit: docker buildx build --progress=plain --load"},
+		{"Engine 29 without buildx: an error", []string{"FAKE_VERSION=29.0.1"}, ""},
+		{"Engine 29 with a BUILDX that does not run", []string{"FAKE_VERSION=29.0.1", "BUILDX=" + filepath.Join(dir, "missing")}, ""},
+		{"a version with no major number: an error, no guess", []string{"FAKE_VERSION=dev"}, ""},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(bash, filepath.Join("..", "..", "bench", "baseline.sh"), "--builder")
+		cmd.Env = append([]string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), "BUILDX=", "FAKE_PLUGIN="}, tt.env...)
+		out, err := cmd.Output()
+		got := strings.TrimSpace(string(out))
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("%s: baseline.sh --builder = %q, want an error", tt.description, got)
+		case tt.want != "" && (err != nil || !strings.HasPrefix(got, tt.want) || strings.Contains(got, "\n")):
+			t.Errorf("%s: baseline.sh --builder = %q, %v; want one line starting %q", tt.description, got, err, tt.want)
+		case tt.want != "":
+			if _, err := ParseBuilderLine(got); err != nil {
+				t.Errorf("%s: %v", tt.description, err)
+			}
+		}
+	}
+}
+
+func TestParseBuilderLine(t *testing.T) {
+	got, err := ParseBuilderLine("buildkit: /c/buildx build --progress=plain --load (BuildKit, the default builder of Docker Engine 29.0.1, 23 or later)\n")
+	if err != nil || !got.buildKit() || got.how != "/c/buildx build --progress=plain --load (BuildKit, the default builder of Docker Engine 29.0.1, 23 or later)" {
+		t.Errorf("ParseBuilderLine(buildkit) = %+v, %v", got, err)
+	}
+	if got, err := ParseBuilderLine("legacy: DOCKER_BUILDKIT=0 docker build (…)"); err != nil || got.buildKit() || got.kind != "legacy" {
+		t.Errorf("ParseBuilderLine(legacy) = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "hello/single-stage build 9.81 run 1.52", "buildkit:", "kaniko: kaniko build"} {
+		if got, err := ParseBuilderLine(bad); err == nil {
+			t.Errorf("ParseBuilderLine(%q) = %+v, want an error", bad, got)
+		}
+	}
+}

@@ -21,11 +21,11 @@ import (
 // The goals, from the issue "Speed: prove it with a benchmark".
 const (
 	warmGoal        = 1.2  // warm mage all ≤ this × the floor
-	incrementalGoal = 2.0  // mage all after an edit ≤ this × warm
+	incrementalGoal = 1.5  // mage all after an edit ≤ this × warm, on Engine 23 and later
 	coldGoal        = 0.4  // cold mage all ≤ this × the baseline script
 	sizeSlackPct    = 1.0  // a scratch image ≤ its stripped binary + this %
 	reductionPct    = 99.0 // hello on scratch ≥ this % smaller than single-stage
-	throughputGoal  = 0.9  // echo in its container ≥ this × bare net/http
+	throughputGoal  = 0.9  // the echo binary ≥ this × bare net/http, both host processes
 )
 
 // editedApp is the app whose source the incremental run edits.
@@ -40,13 +40,15 @@ type bencher struct {
 	c    *docker.Client
 	tmp  string
 	res  Results
-	warm float64 // median warm `mage all`, seconds
+	eng  Engine
+	base baseline // the builder bench/baseline.sh uses on this engine
+	warm float64  // median warm `mage all`, seconds
 }
 
 // Run runs the bench: progress on opts.Log, the Markdown results on
-// opts.Out. It returns an error only when something could not be measured;
-// a MISS is reported, loudly, but is not an error. Whatever was measured
-// before an error is printed too.
+// opts.Out. It returns an error when something could not be measured, and
+// when any target missed (MissError), so that a bench can gate; whatever was
+// measured is printed first either way.
 func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 	b := &bencher{cfg: cfg, log: opts.Log, opts: opts}
 	// The measured runs keep their progress and report to themselves, and
@@ -67,7 +69,7 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 	}
 	defer os.RemoveAll(b.tmp)
 
-	b.say("this takes several minutes. It removes and rebuilds the project's images, PRUNES THE ENGINE'S BUILD CACHE (docker builder prune --all --force) before every cold run, and edits %s/main.go for a while (restored byte for byte)", editedApp)
+	b.say("this takes several minutes. It removes and rebuilds the project's images, PRUNES THE ENGINE'S BUILD CACHE (docker builder prune --all --force) before every cold run (and every baseline run where the engine's default builder is BuildKit), and edits %s/main.go for a while (restored byte for byte)", editedApp)
 	steps := []struct {
 		name string
 		run  func(context.Context) error
@@ -75,7 +77,7 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 		{"preparing: every image current", b.prepare},                // untimed: the images the rest measures
 		{"sizes: scratch images against stripped binaries", b.sizes}, // cheap, first
 		{"warm mage all against the floor", b.warmAndFloor},
-		{"throughput: echo on its bridge address against bare net/http", b.throughput},
+		{"throughput: the echo binary against bare net/http, both host processes", b.throughput},
 		{"mage all after editing " + editedApp, b.incremental},
 		{"cold: the baseline script against cold mage all", b.cold}, // last: it leaves fresh images behind
 	}
@@ -87,13 +89,21 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 			break
 		}
 	}
-	if perr := Markdown(opts.Out, b.res); perr != nil {
+	return finish(opts.Out, opts.Log, b.res, err)
+}
+
+// finish prints res on out and each miss on log, then returns err joined
+// with the misses: a bench that missed a target fails, after printing
+// everything, so that it can gate.
+func finish(out, log io.Writer, res Results, err error) error {
+	if perr := Markdown(out, res); perr != nil {
 		return errors.Join(err, perr)
 	}
-	if m := b.res.Misses(); len(m) > 0 {
-		for _, t := range m {
-			b.say("MISS: %s = %s, goal %s (%s)", t.What, t.Measured, t.Goal, t.Note)
-		}
+	for _, t := range res.Misses() {
+		fmt.Fprintf(log, "bench: MISS: %s = %s, goal %s (%s)\n", t.What, t.Measured, t.Goal, t.Note)
+	}
+	if merr := MissError(res); merr != nil {
+		err = errors.Join(err, fmt.Errorf("bench: %w", merr))
 	}
 	return err
 }
@@ -143,20 +153,48 @@ func (b *bencher) prepare(ctx context.Context) error {
 	if err := pipeline.Run(ctx, opts, pipeline.Plan{Verify: true}); err != nil {
 		return fmt.Errorf("building and verifying every image first: %w", err)
 	}
-	b.header(ctx)
+	// Go builds the bootstrap and Mage the magefile once; the warm runs of
+	// the real command then start as a user's second run does.
+	if err := b.goRunMage(ctx, "-l"); err != nil {
+		return err
+	}
+	if b.eng, err = askEngine(ctx, b.c); err != nil {
+		return err
+	}
+	b.res.Engine = b.eng.String()
+	if b.base, err = b.baselineBuilder(ctx); err != nil {
+		return err
+	}
+	b.header()
 	return nil
 }
 
-func (b *bencher) header(ctx context.Context) {
-	engine, _ := b.c.Ping(ctx)
-	driver, _ := b.c.Cmd(ctx, "info", "--format", "{{.Driver}}")
+func (b *bencher) header() {
 	b.res.Header = append(b.res.Header,
-		fmt.Sprintf("Machine: %d cores, %s/%s, %s; Docker Engine %s, storage driver %s.", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), engine, strings.TrimSpace(driver)),
+		fmt.Sprintf("Engine: %s.", b.eng),
+		fmt.Sprintf("Machine: %d cores, %s/%s, %s.", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version()),
 		fmt.Sprintf("Bases (both sides): GO_IMAGE=`%s`, ALPINE_IMAGE=`%s`.", b.s.Bases["GO_IMAGE"].Ref, b.s.Bases["ALPINE_IMAGE"].Ref),
-		fmt.Sprintf("Project builder: `%s` (BuildKit); baseline builder: `DOCKER_BUILDKIT=0 docker build` (legacy).", docker.Quote(b.c.Builder)),
+		fmt.Sprintf("Project builder: `%s` (BuildKit). Baseline builder: the engine's default, asked of `docker version`: %s.", docker.Quote(b.c.Builder), b.base.how),
+		"Timing: the cold, warm and after-an-edit `mage all` figures are `pipeline.Run` timed in the bench's process, as the target runs it: "+
+			"they leave out the start-up of `go run mage.go` (Go building the bootstrap, Mage its magefile binary; both cached after a first run), which a user also pays. "+
+			"The row \"warm `go run mage.go all`\" times the real command, start-up included.",
+		"Cold means: "+coldMeans+".",
 		fmt.Sprintf("Runs: warm and floor %d each, after an edit %d, cold %d, baseline %d, throughput %d rounds a side of %d connections (≤ %d requests, ≤ %s).",
 			b.cfg.WarmRuns, b.cfg.IncrementalRuns, b.cfg.ColdRuns, b.cfg.BaselineRuns, b.cfg.LoadRounds, b.cfg.LoadConns, b.cfg.LoadRequests, b.cfg.LoadTime),
 	)
+}
+
+// goRunMage runs `go run mage.go args...` from the repository root, as a
+// user types it, with this run's cache directory and no report file.
+func (b *bencher) goRunMage(ctx context.Context, args ...string) error {
+	_, err := b.c.Run(ctx, docker.Cmd{
+		Args: append([]string{"go", "-C", b.opts.Root, "run", "mage.go"}, args...),
+		Env:  []string{"MULTISTAGE_CACHE=" + b.opts.CacheDir, "REPORT_FILE=", "GITHUB_STEP_SUMMARY=", "REPORT_FORMAT="},
+	})
+	if err != nil {
+		return fmt.Errorf("go run mage.go %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
 }
 
 // run is one measured `mage all`.
@@ -165,10 +203,10 @@ type run struct {
 	lines                []string
 }
 
-// mageAll runs `mage all` in this process, as the target does, and times it.
-func (b *bencher) mageAll(ctx context.Context) (run, error) {
+// mageAll runs `mage all` in this process with opts, as the target does,
+// and times it.
+func (b *bencher) mageAll(ctx context.Context, opts pipeline.Options) (run, error) {
 	logs, out := newStamps(), newStamps()
-	opts := b.opts
 	opts.Log, opts.Out = logs, out
 	start := time.Now()
 	err := pipeline.Run(ctx, opts, pipeline.Plan{Verify: true, Report: true})
@@ -246,7 +284,8 @@ func (b *bencher) warmAndFloor(ctx context.Context) error {
 		return err
 	}
 	floor := Measurement{Name: "floor: every image run and verified once (Session.Verify)", Unit: Seconds}
-	warm := Measurement{Name: "warm `mage all`, nothing changed", Unit: Seconds}
+	warm := Measurement{Name: "warm `mage all`, nothing changed, in-process (no `go run mage.go` start-up)", Unit: Seconds}
+	command := Measurement{Name: "warm `go run mage.go all`, nothing changed: the real command, start-up included", Unit: Seconds}
 	prep := Measurement{Name: "warm, part: pipeline.Prepare alone (docker, BuildKit, bases)", Unit: Seconds}
 	check := Measurement{Name: "warm, part: the up-to-date check alone (Session.Build, no verify)", Unit: Seconds}
 	var runs []run
@@ -257,11 +296,16 @@ func (b *bencher) warmAndFloor(ctx context.Context) error {
 			return fmt.Errorf("the floor: %w", err)
 		}
 		floor.Values = append(floor.Values, d)
-		r, err := b.mageAll(ctx)
+		r, err := b.mageAll(ctx, b.opts)
 		if err != nil {
 			return err
 		}
 		runs, warm.Values = append(runs, r), append(warm.Values, r.total)
+		cmd, err := timed(func() error { return b.goRunMage(ctx, "all") })
+		if err != nil {
+			return err
+		}
+		command.Values = append(command.Values, cmd)
 		d, err = timed(func() error { _, err := pipeline.Prepare(ctx, b.opts); return err })
 		if err != nil {
 			return err
@@ -272,7 +316,7 @@ func (b *bencher) warmAndFloor(ctx context.Context) error {
 			return err
 		}
 		check.Values = append(check.Values, d)
-		b.say("run %d/%d: floor %.2fs, warm mage all %.2fs (prepare %.2fs, up-to-date check %.2fs)", i+1, b.cfg.WarmRuns, floor.Values[i], r.total, prep.Values[i], d)
+		b.say("run %d/%d: floor %.2fs, warm mage all %.2fs in-process, %.2fs as go run mage.go all (prepare %.2fs, up-to-date check %.2fs)", i+1, b.cfg.WarmRuns, floor.Values[i], r.total, cmd, prep.Values[i], d)
 	}
 	after, err := b.imageIDs(ctx)
 	if err != nil {
@@ -284,9 +328,9 @@ func (b *bencher) warmAndFloor(ctx context.Context) error {
 		b.res.Notes = append(b.res.Notes, msg)
 	}
 	b.warm = warm.Median()
-	b.res.Measurements = append(b.res.Measurements, warm, floor, prep, check)
-	b.phases("warm", runs)
-	b.res.Targets = append(b.res.Targets, AtMost("warm `mage all` / floor", b.warm, floor.Median(), warmGoal,
+	b.res.Measurements = append(b.res.Measurements, warm, command, floor, prep, check)
+	b.phases("warm, in-process", runs)
+	b.res.Targets = append(b.res.Targets, AtMost("warm `mage all` (in-process) / floor", b.warm, floor.Median(), warmGoal,
 		fmt.Sprintf("%s / %s", Format(b.warm, Seconds), Format(floor.Median(), Seconds))))
 	return nil
 }
@@ -298,7 +342,7 @@ func (b *bencher) editPaths() (path, backup string) {
 }
 
 func (b *bencher) incremental(ctx context.Context) (err error) {
-	what := fmt.Sprintf("`mage all` after editing %s / warm", editedApp)
+	what := fmt.Sprintf("`mage all` after editing %s / warm (both in-process)", editedApp)
 	which := fmt.Sprintf("after editing %s, only its images rebuild", editedApp)
 	if b.cfg.IncrementalRuns == 0 {
 		b.res.Targets = append(b.res.Targets, Skipped(what, fmt.Sprintf("≤ %.2f×", incrementalGoal), "BENCH_INCREMENTAL_RUNS=0"), Skipped(which, "", "BENCH_INCREMENTAL_RUNS=0"))
@@ -322,7 +366,7 @@ func (b *bencher) incremental(ctx context.Context) (err error) {
 		}
 	}()
 
-	m := Measurement{Name: fmt.Sprintf("`mage all` after appending a comment to %s/main.go", editedApp), Unit: Seconds}
+	m := Measurement{Name: fmt.Sprintf("`mage all` after appending a comment to %s/main.go, in-process", editedApp), Unit: Seconds}
 	want := variantsOf(editedApp)
 	var runs []run
 	var wrong []string
@@ -338,7 +382,7 @@ func (b *bencher) incremental(ctx context.Context) (err error) {
 		if err := e.Touch(fmt.Sprintf("%s-%d", b.s.ID, i+1)); err != nil {
 			return err
 		}
-		r, err := b.mageAll(ctx)
+		r, err := b.mageAll(ctx, b.opts)
 		if err != nil {
 			return err
 		}
@@ -365,13 +409,17 @@ func (b *bencher) incremental(ctx context.Context) (err error) {
 		return fmt.Errorf("rebuilding %s's images from the restored source: %w", editedApp, err)
 	}
 	b.res.Measurements = append(b.res.Measurements, m)
-	b.phases("after editing "+editedApp, runs)
+	b.phases("after editing "+editedApp+", in-process", runs)
 	measured, note := "yes", fmt.Sprintf("in each of %d runs", b.cfg.IncrementalRuns)
 	if len(wrong) > 0 {
 		measured, note = "no", strings.Join(wrong, "; ")
 	}
+	ratio, err := IncrementalTarget(AtMost(what, m.Median(), b.warm, incrementalGoal, fmt.Sprintf("%s / %s", Format(m.Median(), Seconds), Format(b.warm, Seconds))), b.eng)
+	if err != nil {
+		return err
+	}
 	b.res.Targets = append(b.res.Targets,
-		AtMost(what, m.Median(), b.warm, incrementalGoal, fmt.Sprintf("%s / %s", Format(m.Median(), Seconds), Format(b.warm, Seconds))),
+		ratio,
 		Check(which, len(wrong) == 0, measured, "exactly "+strings.Join(want, ", "), note),
 	)
 	return nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +106,83 @@ func TestShortSoakPasses(t *testing.T) {
 			t.Errorf("Soak() printed no %q:\n%s", want, out)
 		}
 	}
+}
+
+// The engine named in the results' title, and the builder the baseline
+// script chooses, agree with what this engine says of itself.
+func TestEngineAndBaselineBuilder(t *testing.T) {
+	c := dockertest.Client(t)
+	ctx := context.Background()
+	e, err := askEngine(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := c.Ping(ctx)
+	if err != nil || version != e.Version {
+		t.Errorf("docker info says version %q, docker version %q (%v)", e.Version, version, err)
+	}
+	buildKit, err := e.BuildKitDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "../../bench/baseline.sh", "--builder")
+	if buildKit {
+		opts, err := pipeline.DefaultOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.FindBuilder(ctx, opts.CacheDir, io.Discard); err != nil {
+			t.Skipf("no buildx here, so the baseline cannot build with BuildKit: %v", err)
+		}
+		if c.Builder[0] != c.Docker {
+			cmd.Env = append(os.Environ(), "BUILDX="+c.Builder[0])
+		}
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("baseline.sh --builder: %v", err)
+	}
+	got, err := ParseBuilderLine(string(out))
+	if err != nil || got.buildKit() != buildKit {
+		t.Errorf("on %s, baseline.sh --builder = %q (%v); want BuildKit %v", e, out, err, buildKit)
+	}
+	t.Logf("%s; baseline: %s", e, got.how)
+}
+
+// The throughput step, with a load small enough for a test: the target's
+// two host processes always, the container diagnostics where they answer.
+func TestThroughputStep(t *testing.T) {
+	s, _ := echoSession(t)
+	var log bytes.Buffer
+	b := &bencher{
+		cfg:  Config{LoadRounds: 1, LoadConns: 2, LoadRequests: 300, LoadTime: 5 * time.Second},
+		opts: echoOptions(t),
+		log:  &log,
+		s:    s,
+		c:    s.Docker,
+		tmp:  t.TempDir(),
+	}
+	if err := b.throughput(context.Background()); err != nil {
+		t.Fatalf("throughput() = %v\n%s", err, log.String())
+	}
+	var held, diagnostics int
+	for _, tg := range b.res.Targets {
+		switch tg.Verdict {
+		case Info:
+			diagnostics++
+		case Pass, Miss: // 300 requests decide nothing: only that it was measured
+			held++
+			if !strings.Contains(tg.What, "both host processes") || strings.Contains(tg.Note, "FAILED") {
+				t.Errorf("target %+v: want the binary against bare net/http, no failed request", tg)
+			}
+		default:
+			t.Errorf("target %+v: want it measured", tg)
+		}
+	}
+	if held != 1 || diagnostics != 2 {
+		t.Errorf("throughput() gave %d targets and %d diagnostics, want 1 and 2: %+v", held, diagnostics, b.res.Targets)
+	}
+	var md bytes.Buffer
+	Markdown(&md, b.res)
+	t.Logf("%s", md.String())
 }

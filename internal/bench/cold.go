@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -26,10 +27,14 @@ const (
 // cleanupTimeout bounds clean-up that runs after the work was cancelled.
 const cleanupTimeout = time.Minute
 
+// coldMeans says what a cold run starts from, in the printed results.
+const coldMeans = "project images removed, the engine's build cache pruned, the project's figures cache empty (a fresh MULTISTAGE_CACHE); " +
+	"base images kept, as the bench cannot count on a registry to pull them from again"
+
 // cold alternates the baseline script and cold `mage all`, each from
 // nothing: the baseline with its images (and the build stages the legacy
-// builder leaves untagged) removed, `mage all` with the project's images
-// removed and the engine's build cache pruned. The bases stay.
+// builder leaves untagged) removed, and with BuildKit the build cache
+// pruned; `mage all` as coldMeans says. The bases stay.
 func (b *bencher) cold(ctx context.Context) error {
 	what := "cold `mage all` / baseline script"
 	goal := fmt.Sprintf("≤ %.2f×", coldGoal)
@@ -41,13 +46,20 @@ func (b *bencher) cold(ctx context.Context) error {
 			b.say("WARNING: removing the baseline's images: %v", err)
 		}
 	}()
-	base := Measurement{Name: "baseline script, cold (bench/baseline.sh, legacy builder)", Unit: Seconds}
-	cold := Measurement{Name: "cold `mage all` (project images removed, build cache pruned)", Unit: Seconds}
+	builder := b.base
+	b.say("the baseline builds with the engine's default builder: %s", builder.how)
+	base := Measurement{Name: fmt.Sprintf("baseline script, cold (bench/baseline.sh, %s builder)", builder.kind), Unit: Seconds}
+	cold := Measurement{Name: "cold `mage all`, in-process (" + coldMeans + ")", Unit: Seconds}
 	var runs []run
 	for i := range max(b.cfg.BaselineRuns, b.cfg.ColdRuns) {
 		if i < b.cfg.BaselineRuns {
 			if err := b.removeBaseline(ctx, ids); err != nil {
 				return err
+			}
+			if builder.buildKit() { // BuildKit's cache would make its next run warm
+				if err := b.pruneBuildCache(ctx); err != nil {
+					return err
+				}
 			}
 			b.say("baseline run %d/%d: bench/baseline.sh (about two minutes here)", i+1, b.cfg.BaselineRuns)
 			d, lines, err := b.runBaseline(ctx, fmt.Sprintf("%s-%d", b.s.ID, i+1), ids)
@@ -70,7 +82,11 @@ func (b *bencher) cold(ctx context.Context) error {
 			if err := b.pruneBuildCache(ctx); err != nil {
 				return err
 			}
-			r, err := b.mageAll(ctx)
+			opts, err := b.coldOptions(i + 1)
+			if err != nil {
+				return err
+			}
+			r, err := b.mageAll(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -83,13 +99,20 @@ func (b *bencher) cold(ctx context.Context) error {
 	}
 	b.res.Measurements = append(b.res.Measurements, cold, base)
 	if len(runs) > 0 {
-		b.phases("cold", runs)
-		b.res.Notes = append(b.res.Notes, "Every cold `mage all` began with `docker builder prune --all --force`: the engine's whole BuildKit cache, every project's, was emptied, and the project's images were removed; the bases stayed.")
+		b.phases("cold, in-process", runs)
+		b.res.Notes = append(b.res.Notes, "Cold means: "+coldMeans+". Every cold `mage all` began with `docker builder prune --all --force`: "+
+			"the engine's whole BuildKit cache, every project's, was emptied. With the figures cache empty, the report compresses every layer, the Go toolchain's too.")
 	}
 	if b.cfg.BaselineRuns > 0 {
-		b.res.Notes = append(b.res.Notes, "The baseline script builds from the repository root as it is. The legacy builder applies only the `.dockerignore` at the context root "+
-			"(a `bench/<name>.Dockerfile.dockerignore` beside the Dockerfile is ignored by it; only BuildKit reads those), so it sends the root's allowlist, "+
-			"the same context the project sends, and its naive `COPY . .` copies every app's source into every build.")
+		b.res.Notes = append(b.res.Notes, "The baseline script used the engine's default builder, asked of `docker version`: "+builder.how+".")
+		if builder.buildKit() {
+			b.res.Notes = append(b.res.Notes, "Every baseline run began with `docker builder prune --all --force` too, so BuildKit's cache from the run before did not make it warm, and with its images removed. "+
+				"It builds from the repository root as it is, with the root's `.dockerignore`: the same context the project sends; its naive `COPY . .` copies every app's source into every build.")
+		} else {
+			b.res.Notes = append(b.res.Notes, "The baseline script builds from the repository root as it is. The legacy builder applies only the `.dockerignore` at the context root "+
+				"(a `bench/<name>.Dockerfile.dockerignore` beside the Dockerfile is ignored by it; only BuildKit reads those), so it sends the root's allowlist, "+
+				"the same context the project sends, and its naive `COPY . .` copies every app's source into every build.")
+		}
 	}
 	switch {
 	case b.cfg.ColdRuns == 0 || b.cfg.BaselineRuns == 0:
@@ -101,13 +124,95 @@ func (b *bencher) cold(ctx context.Context) error {
 	return nil
 }
 
+// coldOptions are the options of the nth cold `mage all`: an empty cache
+// directory of its own, so that no figure the warm runs cached is reused.
+func (b *bencher) coldOptions(n int) (pipeline.Options, error) {
+	opts := b.opts
+	dir, err := ColdCache(filepath.Join(b.tmp, fmt.Sprintf("cold-cache-%d", n)), b.opts.CacheDir, b.c.Builder)
+	if err != nil {
+		return opts, fmt.Errorf("an empty cache directory for a cold run: %w", err)
+	}
+	opts.CacheDir = dir
+	return opts, nil
+}
+
+// ColdCache makes dir, an empty cache directory for a cold run. Where the
+// builder is the buildx binary the project built into cacheDir, it is
+// linked in at the same place, so that the cold run finds it and does not
+// build it again: building buildx is a one-time install, not part of a
+// cold `mage all`.
+func ColdCache(dir, cacheDir string, builder []string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(entries) > 0 {
+		return "", fmt.Errorf("%s is not empty", dir)
+	}
+	if len(builder) == 0 {
+		return dir, nil
+	}
+	rel, err := filepath.Rel(cacheDir, builder[0])
+	if err != nil || !filepath.IsLocal(rel) {
+		return dir, nil // $BUILDX or the plugin: found without the cache
+	}
+	link := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return "", err
+	}
+	return dir, os.Symlink(builder[0], link)
+}
+
+// baseline is the builder bench/baseline.sh uses on this engine.
+type baseline struct {
+	kind string // "legacy" or "buildkit"
+	how  string // the command, and why it is the default
+}
+
+func (l baseline) buildKit() bool { return l.kind == "buildkit" }
+
+// ParseBuilderLine reads the builder line bench/baseline.sh prints first.
+func ParseBuilderLine(line string) (baseline, error) {
+	kind, how, ok := strings.Cut(strings.TrimSpace(line), ": ")
+	if !ok || (kind != "legacy" && kind != "buildkit") || how == "" {
+		return baseline{}, fmt.Errorf("bench/baseline.sh: %q is not its builder line (\"legacy: …\" or \"buildkit: …\")", line)
+	}
+	return baseline{kind: kind, how: how}, nil
+}
+
+// baselineEnv is what bench/baseline.sh is told: the session's bases and,
+// where the project's BuildKit is a buildx binary, that binary.
+func (b *bencher) baselineEnv() []string {
+	env := []string{
+		"GO_IMAGE=" + b.s.Bases["GO_IMAGE"].Ref,
+		"ALPINE_IMAGE=" + b.s.Bases["ALPINE_IMAGE"].Ref,
+	}
+	if len(b.c.Builder) > 0 && b.c.Builder[0] != b.c.Docker {
+		env = append(env, "BUILDX="+b.c.Builder[0])
+	}
+	return env
+}
+
+// baselineBuilder asks bench/baseline.sh which builder it will use.
+func (b *bencher) baselineBuilder(ctx context.Context) (baseline, error) {
+	out, err := b.c.Run(ctx, docker.Cmd{
+		Args: []string{"bash", filepath.Join(b.opts.Root, "bench", "baseline.sh"), "--builder"},
+		Env:  b.baselineEnv(),
+	})
+	if err != nil {
+		return baseline{}, fmt.Errorf("asking bench/baseline.sh for its builder: %w", err)
+	}
+	return ParseBuilderLine(out)
+}
+
 // runBaseline runs bench/baseline.sh on the session's bases and returns
 // its wall time and its per-image lines.
 func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []string, error) {
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(b.opts.Root, "bench", "baseline.sh"))
-	cmd.Env = append(os.Environ(),
-		"GO_IMAGE="+b.s.Bases["GO_IMAGE"].Ref,
-		"ALPINE_IMAGE="+b.s.Bases["ALPINE_IMAGE"].Ref,
+	cmd.Env = append(append(os.Environ(), b.baselineEnv()...),
 		"BASELINE_RUN="+run,
 		"BASELINE_IDS="+ids,
 	)
@@ -133,7 +238,15 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 		}
 		return took, nil, &docker.CmdError{Args: cmd.Args, Output: docker.Tail(out, 15), Err: err}
 	}
-	return took, strings.Split(strings.TrimSpace(stdout.String()), "\n"), nil
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	used, err := ParseBuilderLine(lines[0])
+	if err != nil {
+		return took, nil, err
+	}
+	if used != b.base {
+		return took, nil, fmt.Errorf("bench/baseline.sh built with %q, not the %q it said it would", used.how, b.base.how)
+	}
+	return took, lines[1:], nil
 }
 
 // removeBaseline removes the images the baseline script made: the tagged

@@ -2,18 +2,24 @@
 // soaks the echo server, for the Mage targets bench and soak.
 //
 // The bench times, in one run and as medians of several runs: a plain
-// script doing the original write-ups' steps one by one with the legacy
-// builder (bench/baseline.sh), a cold `mage all` (project images removed,
-// the engine's build cache pruned), a warm one, the floor (running and
-// verifying every image once, pipeline.Session.Verify), and one after an
-// edit to hello's source. It checks the scratch images against the
-// stripped binaries built on the host, and the echo server's throughput on
-// its container's bridge address against a bare net/http server
-// (bench/bare) run as a host process, with diagnostics that tell where a
-// gap comes from. It prints a Markdown table of measurements and targets, each
-// PASS or MISS, on stdout; progress goes to stderr. A MISS is said loudly
-// but is not an error: only a failure to measure is.
+// script doing the original write-ups' steps one by one with the engine's
+// default builder (bench/baseline.sh: the legacy builder before Engine 23,
+// BuildKit from 23 on, as `docker version` says), a cold `mage all`
+// (project images removed, the engine's build cache pruned, an empty cache
+// directory, so no cached figure either; the bases kept), a warm one, the
+// floor (running and verifying every image once,
+// pipeline.Session.Verify), and one after an edit to hello's source. It
+// checks the scratch images against the stripped binaries built on the
+// host, and the echo server's binary against a bare net/http server
+// (bench/bare), both host processes on loopback; the same binary in its
+// container is measured beside them, a diagnostic of the container's own
+// cost. It prints, on stdout, a Markdown table titled with the engine and
+// its image store, of targets (PASS, MISS, SKIP, or INFO for a figure
+// shown but not held to a goal on this engine) and measurements; progress
+// goes to stderr. A run that missed a target, or could not measure, ends
+// with an error after printing everything.
 //
 // The mage steps run in this process through package pipeline, as `mage
-// all` runs them, so compiling the magefile is never measured.
+// all` runs them, so compiling the magefile is not in those figures; the
+// warm `go run mage.go all` row times the real command, start-up included.
 package bench

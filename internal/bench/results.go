@@ -68,11 +68,14 @@ func Format(v float64, u Unit) string {
 // Verdict is a target's outcome.
 type Verdict string
 
-// The verdicts. A SKIP is a target that was not measured in this run.
+// The verdicts. A SKIP is a target that was not measured in this run; an
+// INFO is a figure shown beside the targets that is not one here (a
+// diagnostic, or a goal this engine is not held to), and never misses.
 const (
 	Pass Verdict = "PASS"
 	Miss Verdict = "MISS"
 	Skip Verdict = "SKIP"
+	Info Verdict = "INFO"
 )
 
 // Target is one claim checked against its goal.
@@ -157,6 +160,23 @@ func Check(what string, ok bool, measured, goal, note string) Target {
 	return Target{What: what, Measured: measured, Goal: goal, Verdict: verdict(ok), Note: note}
 }
 
+// Diagnostic is a ratio shown among the targets to tell where a gap comes
+// from: it has no goal and is never a MISS.
+func Diagnostic(what string, num, den float64, note string) Target {
+	t := ratio(what, num, den, 0, note, "", func(float64) bool { return true })
+	t.Goal, t.Verdict = "none: a diagnostic", Info
+	return t
+}
+
+// NotHeld is t shown but not held to its goal, and why: never a MISS.
+func NotHeld(t Target, why string) Target {
+	if t.Verdict != Skip {
+		t.Verdict = Info
+	}
+	t.Note = strings.TrimPrefix(t.Note+"; "+why, "; ")
+	return t
+}
+
 // Skipped is a target this run did not measure, and why.
 func Skipped(what, goal, why string) Target {
 	return Target{What: what, Measured: "–", Goal: goal, Verdict: Skip, Note: why}
@@ -180,6 +200,7 @@ type Phases struct {
 
 // Results is everything one bench run found.
 type Results struct {
+	Engine       string   // the engine and its image store: each gets its own table
 	Header       []string // one line each: the machine, the bases, the builder
 	Targets      []Target
 	Measurements []Measurement
@@ -205,10 +226,39 @@ func (r Results) Misses() []Target {
 	return m
 }
 
+// MissError is the error of a run whose targets missed, naming each, or nil
+// when none did: a bench that misses fails, so that it can gate.
+func MissError(r Results) error {
+	misses := r.Misses()
+	if len(misses) == 0 {
+		return nil
+	}
+	names := make([]string, len(misses))
+	for i, t := range misses {
+		names[i] = fmt.Sprintf("%s (%s, goal %s)", t.What, t.Measured, t.Goal)
+	}
+	return fmt.Errorf("%d of %d targets missed: %s", len(misses), r.held(), strings.Join(names, "; "))
+}
+
+// held counts the targets held to a goal: every one but the INFO rows.
+func (r Results) held() int {
+	n := 0
+	for _, t := range r.Targets {
+		if t.Verdict != Info {
+			n++
+		}
+	}
+	return n
+}
+
 // Markdown writes r as GitHub-flavoured Markdown.
 func Markdown(w io.Writer, r Results) error {
 	var b strings.Builder
-	b.WriteString("# mage bench\n\n")
+	b.WriteString("# mage bench")
+	if r.Engine != "" {
+		b.WriteString(" on " + r.Engine)
+	}
+	b.WriteString("\n\n")
 	for _, h := range r.Header {
 		b.WriteString(h + "  \n")
 	}
@@ -219,7 +269,7 @@ func Markdown(w io.Writer, r Results) error {
 	b.WriteString("## Targets\n\n| target | measured | goal | result | figures |\n|:--|--:|:--|:--|:--|\n")
 	for _, t := range r.Targets {
 		v := string(t.Verdict)
-		if t.Verdict != Skip {
+		if t.Verdict == Pass || t.Verdict == Miss {
 			v = "**" + v + "**"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(t.What), cell(t.Measured), cell(t.Goal), v, cell(t.Note))
@@ -232,7 +282,10 @@ func Markdown(w io.Writer, r Results) error {
 		for i, t := range misses {
 			names[i] = t.What
 		}
-		fmt.Fprintf(&b, "\n**MISS: %d of %d targets missed: %s.**\n", len(misses), len(r.Targets), strings.Join(names, "; "))
+		fmt.Fprintf(&b, "\n**MISS: %d of %d targets missed: %s.**\n", len(misses), r.held(), strings.Join(names, "; "))
+	}
+	if r.held() < len(r.Targets) {
+		b.WriteString("\nINFO: a figure shown beside the targets but not held to a goal here (a diagnostic, or a goal this engine is not held to): it never misses.\n")
 	}
 
 	b.WriteString("\n## Measurements\n\n| measurement | median | runs | every run |\n|:--|--:|--:|:--|\n")

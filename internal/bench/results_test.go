@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -179,5 +181,102 @@ func TestSoakVerdict(t *testing.T) {
 	SoakMarkdown(&b, bad)
 	if !strings.Contains(b.String(), "**FAIL**") {
 		t.Errorf("SoakMarkdown(failures) = %s, want a FAIL", b.String())
+	}
+}
+
+func TestDiagnosticAndNotHeldNeverMiss(t *testing.T) {
+	tests := []struct {
+		description string
+		got         Target
+		measured    string
+		goal        string
+		note        string
+	}{
+		{"a diagnostic far under 1", Diagnostic("container / host process", 22536, 27087, "22,536 / 27,087"), "0.83×", "none: a diagnostic", "22,536 / 27,087"},
+		{"a diagnostic not measured", Diagnostic("bridge / host network", math.NaN(), 22536, "– / 22,536"), "–", "none: a diagnostic", "– / 22,536"},
+		{"a goal this engine is not held to", NotHeld(AtMost("edit / warm", 16.4, 4.42, 1.5, "16.4 s / 4.42 s"), "not a target on 20.10"), "3.71×", "≤ 1.50×", "16.4 s / 4.42 s; not a target on 20.10"},
+	}
+	for _, tt := range tests {
+		if tt.got.Verdict != Info || tt.got.Measured != tt.measured || tt.got.Goal != tt.goal || tt.got.Note != tt.note {
+			t.Errorf("%s: got %q, %q, %s, %q; want %q, %q, INFO, %q", tt.description, tt.got.Measured, tt.got.Goal, tt.got.Verdict, tt.got.Note, tt.measured, tt.goal, tt.note)
+		}
+	}
+	if got := NotHeld(Skipped("edit / warm", "≤ 1.50×", "BENCH_INCREMENTAL_RUNS=0"), "not a target here"); got.Verdict != Skip {
+		t.Errorf("NotHeld(a skipped target) = %s, want it still SKIP", got.Verdict)
+	}
+}
+
+func TestMissError(t *testing.T) {
+	r := Results{Targets: []Target{
+		AtMost("warm / floor", 2.3, 2.0, 1.2, ""),
+		AtLeast("echo binary / bare net/http", 62, 100, 0.9, ""),
+		Diagnostic("container / host process", 50, 100, ""),
+		Skipped("cold / baseline", "≤ 0.40×", "BENCH_COLD_RUNS=0"),
+		AtMost("cold / baseline", 63.4, 157.3, 0.4, ""),
+	}}
+	err := MissError(r)
+	if err == nil {
+		t.Fatal("MissError(two misses) = nil, want an error")
+	}
+	want := "2 of 4 targets missed: echo binary / bare net/http (0.62×, goal ≥ 0.90×); cold / baseline (0.403×, goal ≤ 0.40×)"
+	if err.Error() != want {
+		t.Errorf("MissError() = %q, want %q", err, want)
+	}
+	r.Targets = []Target{r.Targets[0], r.Targets[2], r.Targets[3]}
+	if err := MissError(r); err != nil {
+		t.Errorf("MissError(no misses; a diagnostic at 0.50×, a skip) = %v, want nil", err)
+	}
+}
+
+func TestMarkdownEngineAndInfo(t *testing.T) {
+	r := Results{
+		Engine: Engine{Version: "29.0.1", Driver: "overlayfs", Containerd: true}.String(),
+		Targets: []Target{
+			AtLeast("echo binary / bare net/http", 95, 100, 0.9, ""),
+			Diagnostic("container / host process", 83, 100, "83 / 100"),
+		},
+	}
+	var b bytes.Buffer
+	if err := Markdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{
+		"# mage bench on Docker Engine 29.0.1, containerd image store (snapshotter overlayfs)\n\n",
+		"| container / host process | 0.83× | none: a diagnostic | INFO | 83 / 100 |\n",
+		"Every measured target PASSES.",
+		"INFO: a figure shown beside the targets but not held to a goal here",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Markdown() lacks %q; got:\n%s", want, got)
+		}
+	}
+}
+
+func TestFinishFailsOnAMissAfterPrinting(t *testing.T) {
+	r := Results{Targets: []Target{
+		AtMost("warm `mage all` (in-process) / floor", 2.3, 2.0, 1.2, ""),
+		AtLeast("echo server binary / bare net/http", 62, 100, 0.9, "62 / 100"),
+		Diagnostic("the container's own cost", 50, 100, ""),
+	}}
+	var out, log bytes.Buffer
+	err := finish(&out, &log, r, nil)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 targets missed: echo server binary / bare net/http (0.62×, goal ≥ 0.90×)") {
+		t.Errorf("finish(a miss) = %v, want an error naming the missed target", err)
+	}
+	if !strings.Contains(out.String(), "| echo server binary / bare net/http | 0.62× | ≥ 0.90× | **MISS** |") {
+		t.Errorf("finish(a miss) printed no results table first:\n%s", out.String())
+	}
+	if !strings.Contains(log.String(), "bench: MISS: echo server binary / bare net/http = 0.62×, goal ≥ 0.90× (62 / 100)") {
+		t.Errorf("finish(a miss) logged %q, want the MISS said", log.String())
+	}
+
+	measuring := errors.New("bench, cold: docker gone")
+	if err := finish(io.Discard, io.Discard, r, measuring); !errors.Is(err, measuring) || !strings.Contains(err.Error(), "targets missed") {
+		t.Errorf("finish(a miss, an error) = %v, want both", err)
+	}
+	r.Targets = []Target{r.Targets[0], r.Targets[2]}
+	if err := finish(io.Discard, io.Discard, r, nil); err != nil {
+		t.Errorf("finish(no miss; a diagnostic at 0.50×) = %v, want nil", err)
 	}
 }
