@@ -40,7 +40,7 @@ type bencher struct {
 	c    *docker.Client
 	tmp  string
 	res  Results
-	eng  Engine
+	eng  docker.Engine
 	base baseline // the builder bench/baseline.sh uses on this engine
 	warm float64  // median warm `mage all`, seconds
 }
@@ -158,7 +158,7 @@ func (b *bencher) prepare(ctx context.Context) error {
 	if err := b.goRunMage(ctx, "-l"); err != nil {
 		return err
 	}
-	if b.eng, err = askEngine(ctx, b.c); err != nil {
+	if b.eng, err = b.c.Engine(ctx); err != nil {
 		return err
 	}
 	b.res.Engine = b.eng.String()

@@ -113,7 +113,7 @@ func TestShortSoakPasses(t *testing.T) {
 func TestEngineAndBaselineBuilder(t *testing.T) {
 	c := dockertest.Client(t)
 	ctx := context.Background()
-	e, err := askEngine(ctx, c)
+	e, err := c.Engine(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/docker"
 )
 
 func TestMedian(t *testing.T) {
@@ -230,7 +232,7 @@ func TestMissError(t *testing.T) {
 
 func TestMarkdownEngineAndInfo(t *testing.T) {
 	r := Results{
-		Engine: Engine{Version: "29.0.1", Driver: "overlayfs", Containerd: true}.String(),
+		Engine: docker.Engine{Version: "29.0.1", Driver: "overlayfs", Store: docker.StoreContainerd}.String(),
 		Targets: []Target{
 			AtLeast("echo binary / bare net/http", 95, 100, 0.9, ""),
 			Diagnostic("container / host process", 83, 100, "83 / 100"),
@@ -242,7 +244,7 @@ func TestMarkdownEngineAndInfo(t *testing.T) {
 	}
 	got := b.String()
 	for _, want := range []string{
-		"# mage bench on Docker Engine 29.0.1, containerd image store (snapshotter overlayfs)\n\n",
+		"# mage bench on Docker Engine 29.0.1, containerd image store (overlayfs)\n\n",
 		"| container / host process | 0.83× | none: a diagnostic | INFO | 83 / 100 |\n",
 		"Every measured target PASSES.",
 		"INFO: a figure shown beside the targets but not held to a goal here",
