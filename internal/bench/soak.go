@@ -91,6 +91,7 @@ func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
 	if _, err := s.Build(ctx, false); err != nil {
 		return err
 	}
+	v = s.Opts.Matrix[0] // in the session's namespace
 	srv, stop, err := startServer(ctx, s.Docker, v, s.ID)
 	if err != nil {
 		return err

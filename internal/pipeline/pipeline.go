@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -25,13 +26,14 @@ import (
 
 // Options say where and how a run works.
 type Options struct {
-	Root     string              // the repository root: the build context
-	Matrix   []variant.Variant   // what to build
-	Jobs     int                 // variants worked on at once
-	CacheDir string              // buildx, if it must be built, and the facts cache
-	Log      io.Writer           // progress, one line per variant
-	Out      io.Writer           // the report
-	Env      func(string) string // the environment (os.Getenv)
+	Root      string              // the repository root: the build context
+	Matrix    []variant.Variant   // what to build
+	Namespace string              // where the images are tagged: variant.ImagePrefix, or a path under it (as tests use)
+	Jobs      int                 // variants worked on at once
+	CacheDir  string              // buildx, if it must be built, and the facts cache
+	Log       io.Writer           // progress, one line per variant
+	Out       io.Writer           // the report
+	Env       func(string) string // the environment (os.Getenv)
 }
 
 // DefaultOptions are the options of a run from the repository root.
@@ -49,13 +51,14 @@ func DefaultOptions() (Options, error) {
 		cache = filepath.Join(dir, "go-multistage")
 	}
 	return Options{
-		Root:     root,
-		Matrix:   variant.Matrix,
-		Jobs:     runtime.NumCPU(),
-		CacheDir: cache,
-		Log:      os.Stderr,
-		Out:      os.Stdout,
-		Env:      os.Getenv,
+		Root:      root,
+		Matrix:    variant.Matrix,
+		Namespace: variant.ImagePrefix,
+		Jobs:      runtime.NumCPU(),
+		CacheDir:  cache,
+		Log:       os.Stderr,
+		Out:       os.Stdout,
+		Env:       os.Getenv,
 	}, nil
 }
 
@@ -80,6 +83,14 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 		return nil, err
 	}
 	opts.Root = root
+	ns := cmp.Or(opts.Namespace, variant.ImagePrefix)
+	if !variant.OwnNamespace(ns) {
+		return nil, fmt.Errorf("image namespace %q: want %s or %s/<name>, so that mage clean finds the images", ns, variant.ImagePrefix, variant.ImagePrefix)
+	}
+	opts.Matrix = slices.Clone(opts.Matrix)
+	for i, v := range opts.Matrix {
+		opts.Matrix[i] = v.In(ns)
+	}
 	c, err := docker.Find()
 	if err != nil {
 		return nil, err
