@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,37 @@ func TestInspectAllAsksOneByOneWhatItCannotMatch(t *testing.T) {
 	got, err := c.InspectAll(context.Background(), "mirror.invalid/golang:1")
 	if err != nil || got["mirror.invalid/golang:1"].ID != "sha256:cc" || n != 2 {
 		t.Errorf("InspectAll() = %v, %v after %d calls; want sha256:cc after 2", got, err, n)
+	}
+}
+
+// A container whose creation was under way when the first removal listed
+// the label shows up in the next listing: the sweep goes on until a
+// listing is empty.
+func TestSweepContainersListsAgainUntilNoneIsLeft(t *testing.T) {
+	listings := [][]string{{"aa"}, {"bb"}, nil}
+	var removed []string
+	c := &Client{Docker: "docker", Run: func(ctx context.Context, cmd Cmd) (string, error) {
+		if ctx.Err() != nil {
+			t.Errorf("docker %q ran with a cancelled context", cmd.Args)
+		}
+		switch cmd.Args[1] {
+		case "ps":
+			ids := listings[0]
+			listings = listings[1:]
+			return strings.Join(ids, "\n"), nil
+		case "rm":
+			removed = append(removed, cmd.Args[4:]...)
+			if slices.Contains(cmd.Args, "aa") { // removed meanwhile by its own clean-up
+				return "", &CmdError{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: No such container: aa"}
+			}
+			return "", nil
+		}
+		t.Fatalf("unexpected docker %q", cmd.Args)
+		return "", nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // clean-up outlives a Ctrl-C
+	if err := c.SweepContainers(ctx, "run=1"); err != nil || len(listings) != 0 || !slices.Equal(removed, []string{"aa", "bb"}) {
+		t.Errorf("SweepContainers() = %v, removed %q with %d listings unused; want nil, aa and bb removed, every listing used", err, removed, len(listings))
 	}
 }

@@ -206,7 +206,11 @@ func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome
 	for _, o := range done {
 		outcomes[slices.Index(s.Opts.Matrix, o.Variant)] = o
 	}
-	return outcomes, Failures(outcomes)
+	failed := Failures(outcomes)
+	if failed != nil || ctx.Err() != nil {
+		s.sweep(ctx)
+	}
+	return outcomes, failed
 }
 
 // Verify runs and checks every variant's image as it is, building nothing:
@@ -220,7 +224,20 @@ func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
 		}
 		return o
 	})
-	return outcomes, Failures(outcomes)
+	failed := Failures(outcomes)
+	if failed != nil || ctx.Err() != nil {
+		s.sweep(ctx)
+	}
+	return outcomes, failed
+}
+
+// sweep removes what is left of the session's containers after a run that
+// was cut short or failed: one whose docker run was killed (Ctrl-C, a
+// time-out) can appear after its own removal found nothing.
+func (s *Session) sweep(ctx context.Context) {
+	if err := s.Docker.SweepContainers(ctx, verify.RunLabel+"="+s.ID); err != nil {
+		s.warn("removing the containers of this run: %v", err)
+	}
 }
 
 // each runs f for every variant of vs (i is its index there), at most jobs

@@ -81,6 +81,9 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 		}
 		return img
 	})
+	if ctx.Err() != nil {
+		s.sweep(ctx) // start-up runs cut short
+	}
 	return report.Report{Images: images}
 }
 
