@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -138,17 +139,35 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 	}
 	info, ok := local[standIn.Tag]
 	if !ok {
-		if err := standIn.Build(ctx, c, standIn.Tag); err != nil {
+		if info, err = makeStandIn(ctx, c, standIn); err != nil {
 			return b, fmt.Errorf("%s is not on this engine and cannot be pulled, and building an offline stand-in failed: %w", s.Default, err)
-		}
-		if info, err = c.Inspect(ctx, standIn.Tag); err != nil {
-			return b, err
 		}
 	}
 	b.Ref, b.ID, b.StandIn = standIn.Tag, info.ID, true
 	b.Note = "offline stand-in for " + s.Default + ": " + standIn.Note
 	fmt.Fprintf(log, "%s: %s cannot be had here (not local, pull failed); using %s, an %s\n", s.Arg, s.Default, standIn.Tag, b.Note)
 	return b, nil
+}
+
+// makeStandIn builds the stand-in unless the engine has it, holding a lock
+// that every process of the project on this machine takes for it (another
+// mage, another test binary): two imports would make two images, and what
+// each process built on one would not count as current for the other.
+func makeStandIn(ctx context.Context, c *docker.Client, si StandIn) (docker.ImageInfo, error) {
+	name := strings.NewReplacer("/", "_", ":", "_").Replace(si.Tag)
+	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), name+".lock"))
+	if err != nil {
+		return docker.ImageInfo{}, fmt.Errorf("waiting for the lock on %s: %w", si.Tag, err)
+	}
+	defer unlock()
+	info, err := c.Inspect(ctx, si.Tag)
+	if !errors.Is(err, docker.ErrNotFound) {
+		return info, err // made meanwhile by another process, or docker failed
+	}
+	if err := si.Build(ctx, c, si.Tag); err != nil {
+		return info, err
+	}
+	return c.Inspect(ctx, si.Tag)
 }
 
 // pull pulls ref and returns its ID.

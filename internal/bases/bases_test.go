@@ -3,6 +3,8 @@ package bases
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -84,4 +86,25 @@ func TestRootfsReportsAMissingFile(t *testing.T) {
 	if err := r.Close(); err == nil {
 		t.Error("Close() after copying a missing file = nil, want the error")
 	}
+}
+
+func TestLockFileExcludesAnotherHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	unlock, err := lockFile(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second holder (another open file, as another process has) waits
+	// until its context ends.
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := lockFile(cancelled, path); !errors.Is(err, context.Canceled) {
+		t.Errorf("lockFile(held, cancelled) = %v, want it to wait, then context.Canceled", err)
+	}
+	unlock()
+	unlock2, err := lockFile(cancelled, path)
+	if err != nil {
+		t.Fatalf("lockFile(released) = %v, want the lock", err)
+	}
+	unlock2()
 }

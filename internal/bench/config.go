@@ -32,7 +32,7 @@ var DefaultConfig = Config{
 
 // SoakConfig is one soak of the echo server.
 type SoakConfig struct {
-	Time        time.Duration // how long the load lasts
+	Time        time.Duration // how long the load lasts (longer, if need be, until two memory samples are in)
 	Conns       int
 	Requests    int           // at most, so the load is bounded in requests too
 	SampleEvery time.Duration // docker stats, under load

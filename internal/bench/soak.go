@@ -91,6 +91,7 @@ func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
 	if _, err := s.Build(ctx, false); err != nil {
 		return err
 	}
+	v = s.Opts.Matrix[0] // in the session's namespace
 	srv, stop, err := startServer(ctx, s.Docker, v, s.ID)
 	if err != nil {
 		return err
@@ -113,18 +114,29 @@ func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
 	done := make(chan outcome, 1)
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
+	stopLoad := make(chan struct{})
 	go func() {
-		res, err := load.Run(loadCtx, load.Config{URL: srv.URL, Conns: cfg.Conns, Requests: cfg.Requests, Duration: cfg.Time, Body: v.Check.Body})
+		res, err := load.Run(loadCtx, load.Config{URL: srv.URL, Conns: cfg.Conns, Requests: cfg.Requests, Duration: cfg.Time + samplesGrace, Body: v.Check.Body, Stop: stopLoad})
 		done <- outcome{res, err}
 	}()
 	tick := time.NewTicker(cfg.SampleEvery)
 	defer tick.Stop()
+	timeUp := time.NewTimer(cfg.Time)
+	defer timeUp.Stop()
+	over := false
 	var o outcome
 sampling:
 	for {
+		if over && len(r.Samples) >= minSamples {
+			close(stopLoad)
+			o = <-done
+			break sampling
+		}
 		select {
 		case o = <-done:
 			break sampling
+		case <-timeUp.C:
+			over = true
 		case <-tick.C:
 			m, err := mem()
 			if err != nil {
@@ -152,6 +164,14 @@ sampling:
 	}
 	return r.Err()
 }
+
+// The verdict needs minSamples memory samples under load: the load goes on
+// past cfg.Time until they are in, for at most samplesGrace more (docker
+// stats takes about 2 s a sample on Engine 20.10).
+const (
+	minSamples   = 2
+	samplesGrace = time.Minute
+)
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 

@@ -261,6 +261,25 @@ func (c *Client) RemoveContainers(ctx context.Context, label string) (int, error
 	return len(ids), nil
 }
 
+// SweepContainers removes every container that has the label, even when
+// ctx was cancelled, and lists them again until none is left: a container
+// whose docker run was cut short can appear after its own removal said
+// "no such container".
+func (c *Client) SweepContainers(ctx context.Context, label string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	for range 3 {
+		n, err := c.RemoveContainers(ctx, label)
+		switch {
+		case err != nil && !isNoSuch(err): // one removed meanwhile is fine
+			return err
+		case err == nil && n == 0:
+			return nil
+		}
+	}
+	return fmt.Errorf("containers labelled %s are still there after 3 removals", label)
+}
+
 // Logs returns the last lines a container wrote, for error messages.
 func (c *Client) Logs(ctx context.Context, name string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)

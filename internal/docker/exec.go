@@ -112,6 +112,7 @@ type Cmd struct {
 	Env    []string  // added to this process's environment
 	Stdin  io.Reader // nil: no input
 	Stdout io.Writer // nil: captured and returned
+	Stderr io.Writer // nil: captured only; else also copied here as it comes
 	// MergeStderr sends stderr where stdout goes, as docker logs needs.
 	MergeStderr bool
 }
@@ -133,6 +134,9 @@ func Exec(ctx context.Context, c Cmd) (string, error) {
 		cmd.Stdout = c.Stdout
 	}
 	cmd.Stderr = &stderr
+	if c.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, c.Stderr)
+	}
 	if c.MergeStderr {
 		cmd.Stderr = cmd.Stdout
 	}

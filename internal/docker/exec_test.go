@@ -111,3 +111,14 @@ func TestSummaryPrefersTheCompilersError(t *testing.T) {
 		t.Errorf("Summary() with no compiler error = %q, want the last line", got)
 	}
 }
+
+func TestExecCopiesStderrWhereAskedAndStillCapturesIt(t *testing.T) {
+	var seen strings.Builder
+	c := fake("-stderr", "step 1 started", "-exit", "2")
+	c.Stderr = &seen
+	_, err := Exec(context.Background(), c)
+	var ce *CmdError
+	if !errors.As(err, &ce) || ce.Output != "step 1 started" || seen.String() != "step 1 started" {
+		t.Errorf("Exec(Stderr set) = %v, copied %q; want the output both in the error and copied", err, seen.String())
+	}
+}

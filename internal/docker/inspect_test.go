@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -94,5 +95,37 @@ func TestMajor(t *testing.T) {
 		if got, err := (Engine{Version: bad}).Major(); err == nil {
 			t.Errorf("Major(%q) = %d, want an error: never guess the default builder", bad, got)
 		}
+	}
+}
+
+// A container whose creation was under way when the first removal listed
+// the label shows up in the next listing: the sweep goes on until a
+// listing is empty.
+func TestSweepContainersListsAgainUntilNoneIsLeft(t *testing.T) {
+	listings := [][]string{{"aa"}, {"bb"}, nil}
+	var removed []string
+	c := &Client{Docker: "docker", Run: func(ctx context.Context, cmd Cmd) (string, error) {
+		if ctx.Err() != nil {
+			t.Errorf("docker %q ran with a cancelled context", cmd.Args)
+		}
+		switch cmd.Args[1] {
+		case "ps":
+			ids := listings[0]
+			listings = listings[1:]
+			return strings.Join(ids, "\n"), nil
+		case "rm":
+			removed = append(removed, cmd.Args[4:]...)
+			if slices.Contains(cmd.Args, "aa") { // removed meanwhile by its own clean-up
+				return "", &CmdError{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: No such container: aa"}
+			}
+			return "", nil
+		}
+		t.Fatalf("unexpected docker %q", cmd.Args)
+		return "", nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // clean-up outlives a Ctrl-C
+	if err := c.SweepContainers(ctx, "run=1"); err != nil || len(listings) != 0 || !slices.Equal(removed, []string{"aa", "bb"}) {
+		t.Errorf("SweepContainers() = %v, removed %q with %d listings unused; want nil, aa and bb removed, every listing used", err, removed, len(listings))
 	}
 }

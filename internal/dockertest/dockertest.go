@@ -1,4 +1,5 @@
-// Package dockertest gives tests a docker client, or says why there is none.
+// Package dockertest gives tests a docker client, or says why there is
+// none, and a sandbox of their own on the engine.
 package dockertest
 
 import (

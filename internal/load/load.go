@@ -18,16 +18,17 @@ import (
 
 // Config is one bounded load run.
 type Config struct {
-	URL      string        // http://<loopback or private IP>:<port>/<path>
-	Conns    int           // connections, each with its own sender
-	Requests int           // at most this many requests in all
-	Duration time.Duration // and for at most this long
-	Timeout  time.Duration // per request; 0 means 5 s
-	Body     string        // the body every answer must have; "" checks none
+	URL      string          // http://<loopback or private IP>:<port>/<path>
+	Conns    int             // connections, each with its own sender
+	Requests int             // at most this many requests in all
+	Duration time.Duration   // and for at most this long
+	Timeout  time.Duration   // per request; 0 means 5 s
+	Body     string          // the body every answer must have; "" checks none
+	Stop     <-chan struct{} // closing it ends the run as the time cap does; nil never does
 }
 
-// Result is what a run saw. Requests cut short by the time cap are not
-// counted: they neither succeeded nor failed.
+// Result is what a run saw. Requests cut short by the time cap or Stop are
+// not counted: they neither succeeded nor failed.
 type Result struct {
 	OK      int // 200 with the expected body
 	Errors  int // the request failed: refused, reset, timed out
@@ -108,7 +109,8 @@ func AllowedHost(host string) error {
 }
 
 // Run sends the load c describes and returns what it saw. It ends when
-// c.Requests were sent, c.Duration passed or ctx was cancelled; the error is
+// c.Requests were sent, c.Duration passed, c.Stop was closed or ctx was
+// cancelled; the error is
 // for a config that is not allowed or a cancelled ctx, never for failed
 // requests, which the result counts.
 func Run(ctx context.Context, c Config) (Result, error) {
@@ -131,6 +133,15 @@ func Run(ctx context.Context, c Config) (Result, error) {
 
 	runCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
+	if c.Stop != nil {
+		go func() {
+			select {
+			case <-c.Stop:
+				cancel()
+			case <-runCtx.Done():
+			}
+		}()
+	}
 	var issued atomic.Int64
 	workers := make([]worker, c.Conns)
 	var wg sync.WaitGroup
@@ -165,7 +176,7 @@ func (w *worker) one(ctx context.Context, client *http.Client, c Config) {
 	took := time.Since(start)
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return // cut short by the time cap: not counted
+		return // cut short by the time cap or Stop: not counted
 	case err != nil:
 		w.res.Errors++
 		w.fail(err.Error())

@@ -50,22 +50,51 @@ func TestRunStopsAtTheRequestCountOverKeepAlive(t *testing.T) {
 	}
 }
 
+// The server answers the first 5 requests and holds every later one until
+// its client gives up, so only the time cap can end the run; the cap is
+// long enough for 5 answers over loopback on the slowest machine.
 func TestRunStopsAtTheTimeCap(t *testing.T) {
+	var n atomic.Int64
+	release := make(chan struct{})
 	s, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(20 * time.Millisecond)
+		if n.Add(1) > 5 {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			case <-time.After(time.Minute): // a safety net: the cap ends it long before
+			}
+			return
+		}
 		w.Write([]byte(body))
 	})
+	t.Cleanup(func() { close(release) }) // before the server's Close
 	start := time.Now()
-	res, err := Run(context.Background(), Config{URL: s.URL, Conns: 2, Requests: 1_000_000, Duration: 300 * time.Millisecond, Body: body})
+	res, err := Run(context.Background(), Config{URL: s.URL, Conns: 2, Requests: 1_000_000, Duration: 2 * time.Second, Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("Run(300ms cap) took %s", took)
+	if took := time.Since(start); took < 2*time.Second || took > 30*time.Second {
+		t.Errorf("Run(2s cap) took %s, want the cap, not the held requests", took)
 	}
 	// Requests the cap cut short are neither good nor failed.
-	if res.OK == 0 || res.OK > 40 || res.Failed() != 0 {
-		t.Errorf("Run(300ms cap, 20ms answers, 2 conns) = %s, want some ok, none failed", res)
+	if res.OK != 5 || res.Failed() != 0 {
+		t.Errorf("Run(2s cap, 5 answers then none) = %s, want 5 ok, none failed", res)
+	}
+}
+
+func TestRunEndsWhenStopIsClosed(t *testing.T) {
+	stop := make(chan struct{})
+	var n atomic.Int64
+	s, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 10 {
+			close(stop)
+		}
+		w.Write([]byte(body))
+	})
+	// One connection: the first 9 answers are in before the 10th is asked.
+	res, err := Run(context.Background(), Config{URL: s.URL, Conns: 1, Requests: 1_000_000_000, Duration: time.Hour, Body: body, Stop: stop})
+	if err != nil || res.OK < 9 || res.OK > 10 || res.Failed() != 0 {
+		t.Errorf("Run(stopped at the 10th request) = %s, %v; want 9 or 10 ok, none failed", res, err)
 	}
 }
 
@@ -160,7 +189,7 @@ func TestPercentile(t *testing.T) {
 
 func TestReachable(t *testing.T) {
 	s, _ := server(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) })
-	if err := Reachable(context.Background(), s.URL, body, time.Second); err != nil {
+	if err := Reachable(context.Background(), s.URL, body, 30*time.Second); err != nil { // returns at the first answer
 		t.Errorf("Reachable(up) = %v, want nil", err)
 	}
 	err := Reachable(context.Background(), s.URL, "I love llamas!", 200*time.Millisecond)

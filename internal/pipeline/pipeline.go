@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,13 +27,14 @@ import (
 
 // Options say where and how a run works.
 type Options struct {
-	Root     string              // the repository root: the build context
-	Matrix   []variant.Variant   // what to build
-	Jobs     int                 // variants worked on at once
-	CacheDir string              // buildx, if it must be built, and the facts cache
-	Log      io.Writer           // progress, one line per variant
-	Out      io.Writer           // the report
-	Env      func(string) string // the environment (os.Getenv)
+	Root      string              // the repository root: the build context
+	Matrix    []variant.Variant   // what to build
+	Namespace string              // where the images are tagged: variant.ImagePrefix, or a path under it (as tests use)
+	Jobs      int                 // variants worked on at once
+	CacheDir  string              // buildx, if it must be built, and the facts cache
+	Log       io.Writer           // progress, one line per variant
+	Out       io.Writer           // the report
+	Env       func(string) string // the environment (os.Getenv)
 }
 
 // DefaultOptions are the options of a run from the repository root.
@@ -50,13 +52,14 @@ func DefaultOptions() (Options, error) {
 		cache = filepath.Join(dir, "go-multistage")
 	}
 	return Options{
-		Root:     root,
-		Matrix:   variant.Matrix,
-		Jobs:     runtime.NumCPU(),
-		CacheDir: cache,
-		Log:      os.Stderr,
-		Out:      os.Stdout,
-		Env:      os.Getenv,
+		Root:      root,
+		Matrix:    variant.Matrix,
+		Namespace: variant.ImagePrefix,
+		Jobs:      runtime.NumCPU(),
+		CacheDir:  cache,
+		Log:       os.Stderr,
+		Out:       os.Stdout,
+		Env:       os.Getenv,
 	}, nil
 }
 
@@ -82,6 +85,14 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 		return nil, err
 	}
 	opts.Root = root
+	ns := cmp.Or(opts.Namespace, variant.ImagePrefix)
+	if !variant.OwnNamespace(ns) {
+		return nil, fmt.Errorf("image namespace %q: want %s or %s/<name>, so that mage clean finds the images", ns, variant.ImagePrefix, variant.ImagePrefix)
+	}
+	opts.Matrix = slices.Clone(opts.Matrix)
+	for i, v := range opts.Matrix {
+		opts.Matrix[i] = v.In(ns)
+	}
 	c, err := docker.Find()
 	if err != nil {
 		return nil, err
@@ -200,7 +211,11 @@ func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome
 	for _, o := range done {
 		outcomes[slices.Index(s.Opts.Matrix, o.Variant)] = o
 	}
-	return outcomes, Failures(outcomes)
+	failed := Failures(outcomes)
+	if failed != nil || ctx.Err() != nil {
+		s.sweep(ctx)
+	}
+	return outcomes, failed
 }
 
 // Verify runs and checks every variant's image as it is, building nothing:
@@ -214,7 +229,20 @@ func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
 		}
 		return o
 	})
-	return outcomes, Failures(outcomes)
+	failed := Failures(outcomes)
+	if failed != nil || ctx.Err() != nil {
+		s.sweep(ctx)
+	}
+	return outcomes, failed
+}
+
+// sweep removes what is left of the session's containers after a run that
+// was cut short or failed: one whose docker run was killed (Ctrl-C, a
+// time-out) can appear after its own removal found nothing.
+func (s *Session) sweep(ctx context.Context) {
+	if err := s.Docker.SweepContainers(ctx, verify.RunLabel+"="+s.ID); err != nil {
+		s.warn("removing the containers of this run: %v", err)
+	}
 }
 
 // each runs f for every variant of vs (i is its index there), at most jobs

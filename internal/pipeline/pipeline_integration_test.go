@@ -4,24 +4,31 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/image"
+	"github.com/go-multistage/multistage/internal/load"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
 
-// These tests drive the real engine. They build into the project's own
-// image names (an unchanged image is not rebuilt) and share its caches.
+// These tests drive the real engine. They build in this test binary's own
+// image namespace and cache directory (see TestMain), never in the user's
+// images nor beside another test binary's, and an unchanged image is not
+// rebuilt.
 
 type logWriter struct{ t testing.TB }
 
@@ -40,6 +47,7 @@ func testOptions(t testing.TB, matrix ...variant.Variant) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts.Namespace, opts.CacheDir = sandbox.Namespace, sandbox.CacheDir
 	opts.Log, opts.Out = logWriter{t}, &bytes.Buffer{}
 	if len(matrix) > 0 {
 		opts.Matrix = matrix
@@ -67,25 +75,23 @@ func leftContainers(t testing.TB, s *Session) string {
 	return strings.TrimSpace(out)
 }
 
-var built struct {
-	once sync.Once
-	err  error
-}
-
-// ensureBuilt builds the whole matrix once for the tests that need images.
+// ensureBuilt makes sure that the sandbox holds every image of the matrix,
+// built from the current sources. Every test that needs the images asks
+// for itself and gets a checked answer; once they are built, it costs a
+// Prepare.
 func ensureBuilt(t *testing.T) {
 	t.Helper()
-	built.once.Do(func() {
-		s := prepare(t, testOptions(t))
-		_, built.err = s.Build(context.Background(), false)
-	})
-	if built.err != nil {
-		t.Fatalf("building the matrix: %v", built.err)
+	s := prepare(t, testOptions(t))
+	if _, err := s.Build(context.Background(), false); err != nil {
+		t.Fatalf("building the matrix: %v", err)
 	}
 }
 
 func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	opts := testOptions(t)
+	// A namespace and a cache of its own: every image is built and every
+	// figure measured here, whatever ran before.
+	opts.Namespace, opts.CacheDir = sandbox.Namespace+"/all", t.TempDir()
 	env := map[string]string{"REPORT_FORMAT": "json"}
 	opts.Env = func(k string) string { return env[k] }
 	s := prepare(t, opts)
@@ -93,6 +99,11 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	outcomes, err := s.Build(ctx, true)
 	if err != nil {
 		t.Fatalf("Build(verify) = %v", err)
+	}
+	for _, o := range outcomes {
+		if !o.Build.Built {
+			t.Errorf("%s: not built in a namespace that had no images", o.Variant.Name())
+		}
 	}
 	if left := leftContainers(t, s); left != "" {
 		t.Errorf("containers left after verifying: %s", left)
@@ -117,13 +128,13 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 		t.Fatalf("report has %d images, want %d", len(got.Images), len(variant.Matrix))
 	}
 	for i, img := range got.Images {
-		v := variant.Matrix[i]
+		v := s.Opts.Matrix[i]
 		info, err := s.Docker.Inspect(ctx, v.Image())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if img.Status != "ok" || img.DockerSizeBytes != info.Size || img.Layers != len(info.RootFS.Layers) {
-			t.Errorf("report row %s = %+v, want ok, docker's %d bytes, %d layers (docker image inspect)", v.Name(), img, info.Size, len(info.RootFS.Layers))
+		if img.Image != v.Image() || img.Status != "ok" || img.DockerSizeBytes != info.Size || img.Layers != len(info.RootFS.Layers) {
+			t.Errorf("report row %s = %+v, want %s, ok, docker's %d bytes, %d layers (docker image inspect)", v.Name(), img, v.Image(), info.Size, len(info.RootFS.Layers))
 		}
 		// The classic store counts an image as its layers' content, as we do.
 		if got.Store == docker.StoreClassic && img.SizeBytes != info.Size {
@@ -202,14 +213,50 @@ func TestStuckContainersAreBoundedAndRemoved(t *testing.T) {
 	}
 }
 
+// cancelWhen runs f with a context that it cancels as soon as ready says
+// so (asked every 100 ms), and returns once f has returned. It fails the
+// test when f ends first, or, a safety net, when ready has not said so
+// within 5 minutes.
+func cancelWhen(t *testing.T, ready func() bool, f func(ctx context.Context)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		f(ctx)
+	}()
+	defer func() { cancel(); <-finished }()
+	safety := time.NewTimer(5 * time.Minute)
+	defer safety.Stop()
+	for !ready() {
+		select {
+		case <-finished:
+			t.Fatal("it ended before it was cancelled")
+		case <-safety.C:
+			t.Fatal("not ready to be cancelled within 5 minutes")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func TestCancelDuringARunRemovesItsContainer(t *testing.T) {
 	ensureBuilt(t)
+	// Nothing but the cancel ends the run: the server never answers on
+	// 9999, and the readiness bound is far away.
+	defer func(r time.Duration) { verify.ReadyTimeout = r }(verify.ReadyTimeout)
+	verify.ReadyTimeout = time.Hour
 	v := variant.Matrix[5]
-	v.Check.Port = "9999" // never ready, so the run is in progress when cancelled
+	v.Check.Port = "9999"
 	s := prepare(t, testOptions(t, v))
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(2*time.Second, cancel)
-	outcomes, _ := s.Verify(ctx)
+	var outcomes []Outcome
+	running := func() bool {
+		out, err := s.Docker.Cmd(context.Background(), "ps", "--quiet", "--filter", "status=running", "--filter", "label="+verify.RunLabel+"="+s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out) != ""
+	}
+	cancelWhen(t, running, func(ctx context.Context) { outcomes, _ = s.Verify(ctx) })
 	if e := outcomes[0].Err; e == nil || !strings.Contains(e.Error(), "context canceled") {
 		t.Errorf("cancelled run: %v, want context canceled", e)
 	}
@@ -225,7 +272,10 @@ func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	opts := testOptions(t, variant.Matrix[5], variant.Matrix[2])
 	opts.Root = root
 	s := prepare(t, opts)
-	before, _ := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
+	before, err := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
+	if err != nil {
+		t.Fatal(err)
+	}
 	outcomes, err := s.Build(context.Background(), true)
 	if err == nil {
 		t.Fatal("Build(broken echo) = nil, want an error")
@@ -239,9 +289,9 @@ func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	if outcomes[1].Err != nil {
 		t.Errorf("hello/scratch failed beside the broken echo: %v", outcomes[1].Err)
 	}
-	after, _ := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
-	if after.ID != before.ID {
-		t.Errorf("the failed build retagged %s: %s -> %s", variant.Matrix[5].Image(), before.ID, after.ID)
+	after, err := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
+	if err != nil || after.ID != before.ID {
+		t.Errorf("the failed build retagged %s: %s -> %s (%v)", variant.Matrix[5].Image(), before.ID, after.ID, err)
 	}
 }
 
@@ -289,30 +339,83 @@ func TestBrokenDockerfileNamesTheVariantAndDockersError(t *testing.T) {
 	}
 }
 
-func TestCancelDuringABuildTagsNothing(t *testing.T) {
-	ensureBuilt(t)
-	root := copyRepo(t)
-	// Enough code to keep the compiler busy past the cancel.
-	var big strings.Builder
-	big.WriteString("package main\n\nvar sink int\n")
-	for i := range 3000 {
-		fmt.Fprintf(&big, "func f%d(x int) int { for i := 0; i < x; i++ { sink += i * %d }; return sink }\n", i, i)
+// blockedDockerfile builds an image whose RUN step says so on its output
+// (the marker in blocked.go), then blocks until the build is cancelled; a
+// safety net fails it after ten minutes. The stand-in builder has no
+// shell, so the step is a Go program.
+const (
+	blockedDockerfile = `ARG GO_IMAGE=golang:1.26-alpine
+FROM ${GO_IMAGE}
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+WORKDIR /src
+RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-build ["go", "run", "./hello/blocked"]
+`
+	blockedGo = `package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	fmt.Println("%s")
+	time.Sleep(10 * time.Minute)
+	os.Exit(1)
+}
+`
+)
+
+// markerWriter calls found when what was written to it holds marker.
+type markerWriter struct {
+	marker string
+	seen   strings.Builder
+	found  func()
+}
+
+func (w *markerWriter) Write(p []byte) (int, error) {
+	w.seen.Write(p)
+	if strings.Contains(w.seen.String(), w.marker) {
+		w.found()
 	}
-	writeFile(t, filepath.Join(root, "hello", "big.go"), big.String())
-	v := variant.Matrix[2]
+	return len(p), nil
+}
+
+func TestCancelDuringABuildTagsNothing(t *testing.T) {
+	dockertest.Client(t)
+	root := copyRepo(t)
+	marker := "blocked " + newID() // its own: no other build shares the step
+	writeFile(t, filepath.Join(root, "blocked.Dockerfile"), blockedDockerfile)
+	if err := os.Mkdir(filepath.Join(root, "hello", "blocked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "hello", "blocked", "main.go"), fmt.Sprintf(blockedGo, marker))
+	v := variant.Variant{App: "hello", Dir: "hello", Style: variant.Style{Name: "blocked", Dockerfile: "blocked.Dockerfile"}}
 	opts := testOptions(t, v)
 	opts.Root = root
 	s := prepare(t, opts)
-	before, _ := s.Docker.Inspect(context.Background(), v.Image())
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(1500*time.Millisecond, cancel)
-	outcomes, _ := s.Build(ctx, false)
+	v = s.Opts.Matrix[0]
+
+	// Cancel once the build's output shows the blocking step running.
+	var started atomic.Bool
+	run := s.Docker.Run
+	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+		if slices.Contains(c.Args, "--iidfile") { // the build
+			c.Stderr = &markerWriter{marker: marker, found: func() { started.Store(true) }}
+		}
+		return run(ctx, c)
+	}
+	var outcomes []Outcome
+	cancelWhen(t, started.Load, func(ctx context.Context) { outcomes, _ = s.Build(ctx, false) })
 	if e := outcomes[0].Err; e == nil || !strings.Contains(e.Error(), "context canceled") {
 		t.Fatalf("cancelled build: %v, want context canceled", e)
 	}
-	after, _ := s.Docker.Inspect(context.Background(), v.Image())
-	if after.ID != before.ID {
-		t.Errorf("a cancelled build retagged %s: %s -> %s", v.Image(), before.ID, after.ID)
+	if _, err := s.Docker.Inspect(context.Background(), v.Image()); !errors.Is(err, docker.ErrNotFound) {
+		t.Errorf("after a cancelled build, docker image inspect %s = %v, want no such image", v.Image(), err)
+	}
+	out, err := s.Docker.Cmd(context.Background(), "image", "ls", "--quiet", "--filter", "label="+build.VariantLabel+"="+v.Name())
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("images labelled %s after a cancelled build: %q (%v), want none", v.Name(), out, err)
 	}
 }
 
@@ -325,21 +428,62 @@ func TestExplicitBaseThatCannotBeHadIsAnError(t *testing.T) {
 	}
 }
 
-func TestTwoRunsAtOnceBothPass(t *testing.T) {
-	ensureBuilt(t)
-	errs := make([]error, 2)
+// Two runs at once on one engine, as two mage all in two terminals: both
+// build every image (the namespace is empty when both start), verify
+// them and report, and both pass, leaving no container.
+func TestTwoRunsAtOnceBothBuildAndPass(t *testing.T) {
+	var sessions []*Session
+	for range 2 {
+		opts := testOptions(t)
+		opts.Namespace = sandbox.Namespace + "/two-runs"
+		sessions = append(sessions, prepare(t, opts))
+	}
+	ctx := context.Background()
+	outcomes, errs := make([][]Outcome, 2), make([]error, 2)
 	var wg sync.WaitGroup
-	for i := range errs {
+	for i, s := range sessions {
 		wg.Add(1)
-		go func() {
+		go func() { // the steps of Run, after Prepare
 			defer wg.Done()
-			errs[i] = Run(context.Background(), testOptions(t), Plan{Verify: true})
+			outcomes[i], errs[i] = s.build(ctx, true, true)
+			errs[i] = errors.Join(errs[i], s.Print(s.Gather(ctx, outcomes[i])))
 		}()
 	}
 	wg.Wait()
-	for i, err := range errs {
+	replaced := map[string]bool{}
+	for i, s := range sessions {
+		if errs[i] != nil {
+			t.Errorf("run %d of 2 at once: %v", i+1, errs[i])
+		}
+		for _, o := range outcomes[i] {
+			if !o.Build.Built {
+				t.Errorf("run %d of 2 at once: %s was not built", i+1, o.Variant.Name())
+			}
+			if o.Build.ID != "" {
+				replaced[o.Build.ID] = true
+			}
+		}
+		if left := leftContainers(t, s); left != "" {
+			t.Errorf("run %d of 2 at once left containers: %s", i+1, left)
+		}
+	}
+	// The run that tagged an image last untagged the other's: remove those
+	// the engine kept (the classic store keeps them, the containerd store
+	// not), which the sandbox cannot find by name.
+	c := sessions[0].Docker
+	for _, v := range sessions[0].Opts.Matrix {
+		info, err := c.Inspect(ctx, v.Image())
 		if err != nil {
-			t.Errorf("run %d of 2 at once: %v", i+1, err)
+			t.Fatal(err)
+		}
+		delete(replaced, info.ID)
+	}
+	for id := range replaced {
+		if _, err := c.Inspect(ctx, id); errors.Is(err, docker.ErrNotFound) {
+			continue
+		}
+		if _, err := c.Cmd(ctx, "image", "rm", id); err != nil {
+			t.Errorf("removing an image the other run replaced: %v", err)
 		}
 	}
 }
@@ -422,13 +566,22 @@ func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
 			continue
 		}
 		name := verify.ContainerName(v)
-		spec := docker.RunSpec{Image: v.Image(), Name: name, Detach: true, Hardened: true,
+		spec := docker.RunSpec{Image: v.Image(), Name: name, Detach: true, Hardened: true, Publish: v.Check.Port,
 			Labels: map[string]string{variant.ProjectLabel: "container", verify.RunLabel: s.ID}}
 		if _, err := s.Docker.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
 			t.Fatal(err)
 		}
 		defer s.Docker.RemoveContainer(ctx, name)
-		time.Sleep(300 * time.Millisecond) // let it start listening
+		// Its SIGTERM handler is in place before it listens: once it
+		// answers, docker stop is a clean stop (bounded, a safety net).
+		port, err := s.Docker.Cmd(ctx, "port", name, v.Check.Port+"/tcp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, _, _ := strings.Cut(strings.TrimSpace(port), "\n")
+		if err := load.Reachable(ctx, "http://"+addr+v.Check.Path, v.Check.Body, 2*time.Minute); err != nil {
+			t.Fatalf("%s never answered: %v\n%s", v.Name(), err, s.Docker.Logs(ctx, name))
+		}
 		start := time.Now()
 		if _, err := s.Docker.Cmd(ctx, "stop", "--time", "10", name); err != nil {
 			t.Fatal(err)

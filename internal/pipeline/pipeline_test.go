@@ -25,9 +25,10 @@ func TestOwnImages(t *testing.T) {
 		"golang:1.26-alpine\tsha256:5",
 		"multistage-baseline/hello:alpine\tsha256:6",
 		"multistage-other/x:1\tsha256:7",
+		"multistage/test-pipeline-1a2b/hello:alpine\tsha256:8", // a test binary's namespace
 		"",
 	}, "\n")
-	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "sha256:3", "multistage-baseline/hello:alpine"}
+	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "sha256:3", "multistage-baseline/hello:alpine", "multistage/test-pipeline-1a2b/hello:alpine"}
 	if got := ownImages(ls); !slices.Equal(got, want) {
 		t.Errorf("ownImages() = %q, want %q", got, want)
 	}

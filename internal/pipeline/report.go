@@ -59,6 +59,9 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 		}
 		return img
 	})
+	if ctx.Err() != nil {
+		s.sweep(ctx) // start-up runs cut short
+	}
 	return report.Report{Engine: s.Engine.String(), Store: s.Engine.Store, Images: images}
 }
 

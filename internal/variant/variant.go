@@ -2,7 +2,10 @@
 // app or a build style more is one row more, never a new code path.
 package variant
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Check is how a running image proves it works.
 type Check struct {
@@ -33,13 +36,38 @@ type Variant struct {
 	Dir   string // its main package, relative to the repository root
 	Style Style
 	Check Check
+	// Namespace is the repository namespace of its image: "" for
+	// ImagePrefix, else one under it (see In).
+	Namespace string
 }
 
 // Name is how the variant is called in output and errors: "hello/scratch".
 func (v Variant) Name() string { return v.App + "/" + v.Style.Name }
 
-// Image is the tag the variant's image gets.
-func (v Variant) Image() string { return fmt.Sprintf("%s/%s:%s", ImagePrefix, v.Dir, v.Style.Name) }
+// Image is the tag the variant's image gets: "multistage/hello:scratch".
+func (v Variant) Image() string {
+	ns := v.Namespace
+	if ns == "" {
+		ns = ImagePrefix
+	}
+	return fmt.Sprintf("%s/%s:%s", ns, v.Dir, v.Style.Name)
+}
+
+// In is v with its image in namespace ns, which must be OwnNamespace.
+func (v Variant) In(ns string) Variant {
+	if ns == ImagePrefix {
+		ns = ""
+	}
+	v.Namespace = ns
+	return v
+}
+
+// OwnNamespace reports whether images in namespace ns are the project's
+// own, which mage clean removes: ImagePrefix, or a path under it such as
+// "multistage/test-pipeline-1a2b" (where tests build).
+func OwnNamespace(ns string) bool {
+	return ns == ImagePrefix || strings.HasPrefix(ns, ImagePrefix+"/") && len(ns) > len(ImagePrefix)+1
+}
 
 const (
 	// ImagePrefix is the repository namespace of every image the project builds.

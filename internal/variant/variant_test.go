@@ -54,3 +54,30 @@ func TestAppsExist(t *testing.T) {
 		}
 	}
 }
+
+func TestImageNamespaces(t *testing.T) {
+	v := Matrix[2]
+	tests := []struct {
+		ns, want string
+		own      bool
+	}{
+		{"multistage", "multistage/hello:scratch", true},
+		{"multistage/test-pipeline-1a2b", "multistage/test-pipeline-1a2b/hello:scratch", true},
+		{"multistage/", "", false},
+		{"multistage-other", "", false},
+		{"library", "", false},
+	}
+	for _, tt := range tests {
+		if got := OwnNamespace(tt.ns); got != tt.own {
+			t.Errorf("OwnNamespace(%q) = %v, want %v", tt.ns, got, tt.own)
+		}
+		if tt.own {
+			if got := v.In(tt.ns).Image(); got != tt.want {
+				t.Errorf("Matrix[2].In(%q).Image() = %q, want %q", tt.ns, got, tt.want)
+			}
+		}
+	}
+	if v.In(ImagePrefix) != v {
+		t.Errorf("Matrix[2].In(%q) = %+v, want the row itself", ImagePrefix, v.In(ImagePrefix))
+	}
+}

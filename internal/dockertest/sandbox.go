@@ -1,0 +1,87 @@
+package dockertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// Sandbox is one test binary's own part of the engine and of the disk: an
+// image namespace and a cache directory that no real run uses, nor another
+// test binary, here or in someone else's go test on the same engine.
+type Sandbox struct {
+	Namespace string // multistage/test-<name>-<random>: mage clean finds it
+	CacheDir  string // the facts cache and anything else a run keeps
+}
+
+// NewSandbox makes the sandbox of the test binary called name; call its
+// Remove after the tests. realCache is the cache directory of real runs:
+// the BuildKit client is looked for there (and built there, once, where a
+// real run would build it), and BUILDX is set to it, so that no test run
+// builds one into its own cache.
+func NewSandbox(name, realCache string) (Sandbox, error) {
+	dir, err := os.MkdirTemp("", "multistage-test-"+name+"-")
+	if err != nil {
+		return Sandbox{}, err
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	sb := Sandbox{Namespace: variant.ImagePrefix + "/test-" + name + "-" + hex.EncodeToString(b), CacheDir: dir}
+	if err := shareBuilder(realCache); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: finding BuildKit for the tests: %v\n", err)
+	}
+	return sb, nil
+}
+
+// shareBuilder sets BUILDX to the buildx binary that real runs use, when
+// they use one rather than the docker CLI's plugin. Where no daemon
+// answers it does nothing: the tests skip, or fail in CI, on their own.
+func shareBuilder(realCache string) error {
+	if os.Getenv("BUILDX") != "" {
+		return nil
+	}
+	ctx := context.Background()
+	c, err := docker.New(ctx)
+	if err != nil {
+		return nil
+	}
+	if err := c.FindBuilder(ctx, realCache, os.Stderr); err != nil {
+		return err
+	}
+	if c.Builder[0] != c.Docker {
+		return os.Setenv("BUILDX", c.Builder[0])
+	}
+	return nil
+}
+
+// Remove removes every image tagged under the sandbox's namespace, and its
+// cache directory.
+func (sb Sandbox) Remove() error {
+	errDir := os.RemoveAll(sb.CacheDir)
+	ctx := context.Background()
+	c, err := docker.New(ctx)
+	if err != nil {
+		return errDir // no daemon: nothing was built
+	}
+	out, err := c.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}")
+	if err != nil {
+		return errors.Join(errDir, err)
+	}
+	var refs []string
+	for _, ref := range strings.Fields(out) {
+		if strings.HasPrefix(ref, sb.Namespace+"/") {
+			refs = append(refs, ref)
+		}
+	}
+	if len(refs) > 0 {
+		_, err = c.Cmd(ctx, append([]string{"image", "rm"}, refs...)...)
+	}
+	return errors.Join(errDir, err)
+}
