@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/go-multistage/multistage/internal/report"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// The same images, built from the same sources on every engine named in
+// MULTISTAGE_ENGINES (DOCKER_HOST values, comma-separated; .ci/run names
+// the default engine and a current one with the containerd image store),
+// get the same size and, within 0.5%, the same compressed size, whatever
+// docker itself says of them.
+func TestSameFiguresOnEveryEngine(t *testing.T) {
+	hosts := strings.Split(os.Getenv("MULTISTAGE_ENGINES"), ",")
+	if len(hosts) < 2 {
+		t.Skip("MULTISTAGE_ENGINES names fewer than two engines (DOCKER_HOST values, comma-separated; .ci/run sets it)")
+	}
+	var first []report.Image
+	for _, host := range hosts {
+		images := figuresOn(t, host)
+		if first == nil {
+			first = images
+			continue
+		}
+		for i, img := range images {
+			want := first[i]
+			if img.Status != report.OK || img.SizeBytes != want.SizeBytes {
+				t.Errorf("%s on %s: %s, %d bytes; on %s %d bytes", img.Image, host, img.Status, img.SizeBytes, hosts[0], want.SizeBytes)
+				continue
+			}
+			c, w := *img.CompressedBytes, *want.CompressedBytes
+			if d := c - w; d*1000 > w*5 || -d*1000 > w*5 {
+				t.Errorf("%s: compressed %d bytes on %s, %d on %s: more than 0.5%% apart", img.Image, c, host, w, hosts[0])
+			}
+		}
+	}
+}
+
+// figuresOn builds the matrix on the engine at host, with a figures cache
+// of its own, and returns the report's rows.
+func figuresOn(t *testing.T, host string) []report.Image {
+	t.Helper()
+	own := os.Getenv("DOCKER_HOST") == host // this binary's engine: TestMain removes its sandbox
+	t.Setenv("DOCKER_HOST", host)
+	ctx := context.Background()
+	opts := testOptions(t)
+	opts.CacheDir = t.TempDir() // measured here, not remembered from another engine
+	s := prepare(t, opts)
+	if !own {
+		t.Cleanup(func() { removeNamespace(t, s) }) // runs before DOCKER_HOST is restored
+	}
+	outcomes, err := s.Build(ctx, false)
+	if err != nil {
+		t.Fatalf("building on %s: %v", host, err)
+	}
+	r := s.Gather(ctx, outcomes)
+	for _, img := range r.Images {
+		if img.Status != report.OK || img.CompressedBytes == nil {
+			t.Fatalf("%s on %s (%s): %s %s", img.Image, host, r.Engine, img.Status, img.Error)
+		}
+	}
+	t.Logf("%s: %d images measured", r.Engine, len(r.Images))
+	return r.Images
+}
+
+// removeNamespace removes the images this binary built on s's engine.
+func removeNamespace(t *testing.T, s *Session) {
+	ctx := context.Background()
+	out, err := s.Docker.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}")
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	for _, ref := range strings.Fields(out) {
+		if strings.HasPrefix(ref, sandbox.Namespace+"/") {
+			if _, err := s.Docker.Cmd(ctx, "image", "rm", "--force", ref); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
