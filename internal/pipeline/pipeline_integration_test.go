@@ -91,7 +91,7 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	opts := testOptions(t)
 	// A namespace and a cache of its own: every image is built and every
 	// figure measured here, whatever ran before.
-	opts.Namespace, opts.CacheDir = sandbox.Namespace+"/all", t.TempDir()
+	opts.Namespace, opts.CacheDir = sandbox.Namespace+"/all-"+newID(), t.TempDir()
 	env := map[string]string{"REPORT_FORMAT": "json"}
 	opts.Env = func(k string) string { return env[k] }
 	s := prepare(t, opts)
@@ -339,10 +339,9 @@ func TestBrokenDockerfileNamesTheVariantAndDockersError(t *testing.T) {
 	}
 }
 
-// blockedDockerfile builds an image whose RUN step says so on its output
-// (the marker in blocked.go), then blocks until the build is cancelled; a
-// safety net fails it after ten minutes. The stand-in builder has no
-// shell, so the step is a Go program.
+// blockedDockerfile's RUN step runs blockedGo, which prints a marker and
+// blocks until the build is cancelled (a safety net fails it after ten
+// minutes). The stand-in builder has no shell, so the step is a Go program.
 const (
 	blockedDockerfile = `ARG GO_IMAGE=golang:1.26-alpine
 FROM ${GO_IMAGE}
@@ -382,7 +381,6 @@ func (w *markerWriter) Write(p []byte) (int, error) {
 }
 
 func TestCancelDuringABuildTagsNothing(t *testing.T) {
-	dockertest.Client(t)
 	root := copyRepo(t)
 	marker := "blocked " + newID() // its own: no other build shares the step
 	writeFile(t, filepath.Join(root, "blocked.Dockerfile"), blockedDockerfile)
@@ -432,10 +430,11 @@ func TestExplicitBaseThatCannotBeHadIsAnError(t *testing.T) {
 // build every image (the namespace is empty when both start), verify
 // them and report, and both pass, leaving no container.
 func TestTwoRunsAtOnceBothBuildAndPass(t *testing.T) {
+	ns := sandbox.Namespace + "/two-runs-" + newID()
 	var sessions []*Session
 	for range 2 {
 		opts := testOptions(t)
-		opts.Namespace = sandbox.Namespace + "/two-runs"
+		opts.Namespace = ns
 		sessions = append(sessions, prepare(t, opts))
 	}
 	ctx := context.Background()
