@@ -55,7 +55,10 @@ type RunSpec struct {
 
 // RunArgs is the argument list of `docker run` for s.
 func RunArgs(s RunSpec) []string {
-	args := []string{"run", "--name", s.Name}
+	args := []string{
+		"run", "--name", s.Name,
+		"--pull", "never", // the image is local: a missing one is an error, never a request to a registry
+	}
 	for _, k := range sortedKeys(s.Labels) {
 		args = append(args, "--label", k+"="+s.Labels[k])
 	}

@@ -43,17 +43,17 @@ func TestRunArgs(t *testing.T) {
 		{
 			description: "a program that exits is removed by docker",
 			spec:        RunSpec{Image: "img", Name: "n", Labels: map[string]string{"l": "v"}},
-			want:        "run --name n --label l=v --rm img",
+			want:        "run --name n --pull never --label l=v --rm img",
 		},
 		{
 			description: "a hardened server on loopback only",
 			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Publish: "8080", Hardened: true},
-			want:        "run --name n --detach --publish 127.0.0.1::8080 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+			want:        "run --name n --pull never --detach --publish 127.0.0.1::8080 --read-only --cap-drop ALL --security-opt no-new-privileges img",
 		},
 		{
 			description: "the same server on the host's network, told where to listen",
 			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Network: "host", Env: map[string]string{"ADDR": "127.0.0.1:9"}, Hardened: true},
-			want:        "run --name n --detach --network host --env ADDR=127.0.0.1:9 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+			want:        "run --name n --pull never --detach --network host --env ADDR=127.0.0.1:9 --read-only --cap-drop ALL --security-opt no-new-privileges img",
 		},
 	}
 	for _, tt := range tests {
