@@ -85,6 +85,7 @@ func TestPullTalksWhileItRuns(t *testing.T) {
 		t.Fatalf("pull() = %+v, %v, want the pulled image", info, err)
 	}
 	got := log.String()
+	t.Logf("stderr of the pull:\n%s", got)
 	for _, want := range []string{
 		"GO_IMAGE: 1: Pulling from example/base\n", // docker's own lines, as they come
 		"GO_IMAGE: Status: Downloaded newer image for example/base:1\n",
