@@ -51,6 +51,48 @@ type Base struct {
 	Default string
 	StandIn bool
 	Note    string // for a stand-in: what it stands in for and what it is
+	// Digest pins the base: its repo digest (DigestKind DigestRepo) where
+	// a registry serves it, else its image ID (DigestImageID).
+	Digest     string
+	DigestKind string
+}
+
+// What a Base's Digest is.
+const (
+	DigestRepo    = "repo_digest" // the manifest digest a registry serves: pull name@digest
+	DigestImageID = "image_id"    // the engine's image ID: no registry has the base
+)
+
+// Pin is what pins the base ref, found as info: the digest ref names, else
+// the repo digest of ref's repository, else (an image that never came from
+// a registry, as an offline stand-in) its image ID. A stand-in is pinned by
+// its ID even where the containerd store lists a repo digest for it: no
+// registry serves that digest.
+func Pin(ref string, info docker.ImageInfo, standIn bool) (digest, kind string) {
+	if standIn {
+		return info.ID, DigestImageID
+	}
+	if _, d, ok := strings.Cut(ref, "@"); ok && strings.HasPrefix(d, "sha256:") {
+		return d, DigestRepo
+	}
+	repo := repository(ref)
+	for _, rd := range info.RepoDigests {
+		name, d, ok := strings.Cut(rd, "@")
+		// The engine may write the name in full: a suffix after a slash matches.
+		if ok && (name == repo || strings.HasSuffix(name, "/"+repo)) {
+			return d, DigestRepo
+		}
+	}
+	return info.ID, DigestImageID
+}
+
+// repository is ref without its digest and tag.
+func repository(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndexAny(ref, ":/"); i >= 0 && ref[i] == ':' {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // Bases are the resolved bases by build arg.
@@ -93,13 +135,14 @@ func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error
 	}
 	resolved := make([]Base, len(plans))
 	logs := make([]strings.Builder, len(plans)) // printed in Specs order
+	live := &syncWriter{w: log}                 // a pull's progress, as it comes
 	errs := make([]error, len(plans))
 	var wg sync.WaitGroup
 	for i, p := range plans {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resolved[i], errs[i] = resolve(ctx, c, p.spec, p.explicit, p.ref, p.standIn, p.err, local, &logs[i])
+			resolved[i], errs[i] = resolve(ctx, c, p.spec, p.explicit, p.ref, p.standIn, p.err, local, &logs[i], live)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("base image %s: %w", p.spec.Arg, errs[i])
 			}
@@ -119,15 +162,17 @@ func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error
 	return bases, nil
 }
 
-func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string, standIn StandIn, standInErr error, local map[string]docker.ImageInfo, log io.Writer) (Base, error) {
+func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string, standIn StandIn, standInErr error, local map[string]docker.ImageInfo, log, live io.Writer) (Base, error) {
 	b := Base{Arg: s.Arg, Ref: ref, Default: s.Default}
 	if info, ok := local[ref]; ok {
 		b.ID = info.ID
+		b.Digest, b.DigestKind = Pin(ref, info, false)
 		return b, nil
 	}
-	id, err := pull(ctx, c, ref)
+	info, err := pull(ctx, c, s.Arg, ref, live)
 	if err == nil {
-		b.ID = id
+		b.ID = info.ID
+		b.Digest, b.DigestKind = Pin(ref, info, false)
 		return b, nil
 	}
 	if explicit != "" || ctx.Err() != nil {
@@ -144,6 +189,7 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 		}
 	}
 	b.Ref, b.ID, b.StandIn = standIn.Tag, info.ID, true
+	b.Digest, b.DigestKind = Pin(standIn.Tag, info, true)
 	b.Note = "offline stand-in for " + s.Default + ": " + standIn.Note
 	fmt.Fprintf(log, "%s: %s cannot be had here (not local, pull failed); using %s, an %s\n", s.Arg, s.Default, standIn.Tag, b.Note)
 	return b, nil
@@ -168,17 +214,6 @@ func makeStandIn(ctx context.Context, c *docker.Client, si StandIn) (docker.Imag
 		return info, err
 	}
 	return c.Inspect(ctx, si.Tag)
-}
-
-// pull pulls ref and returns its ID.
-func pull(ctx context.Context, c *docker.Client, ref string) (string, error) {
-	pctx, cancel := context.WithTimeout(ctx, pullTimeout)
-	defer cancel()
-	if _, err := c.Cmd(pctx, "pull", "--quiet", ref); err != nil {
-		return "", err
-	}
-	info, err := c.Inspect(ctx, ref)
-	return info.ID, err
 }
 
 // importImage makes an image tagged tag from the root filesystem that fill

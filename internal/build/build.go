@@ -2,10 +2,18 @@
 // image on the engine was built from exactly the same inputs.
 //
 // The inputs are the Dockerfile, the target, the build args, the IDs of the
-// base images and the content of every file of the module packages the app
-// imports (from go list), plus go.mod, go.sum and .dockerignore. Their hash
-// is kept on the image as a label; an image whose label matches is current.
-// Editing one app therefore rebuilds that app's images only.
+// base images, the image's labels and the content of every file of the
+// module packages the app imports (from go list), plus go.mod, go.sum and
+// .dockerignore. Their hash is kept on the image as a label; an image whose
+// label matches is current. Editing one app therefore rebuilds that app's
+// images only.
+//
+// The images carry the standard OCI labels too, none of which changes on
+// every build (there is no created time): the base's name and digest, the
+// source repository, the title, and as revision the newest commit that
+// changed the app's inputs (see Revision), not HEAD: HEAD moves with every
+// commit and would rebuild every image each time, while this revision
+// moves exactly when what the image is made of does.
 package build
 
 import (
@@ -32,7 +40,22 @@ const (
 	VariantLabel  = "dev.go-multistage.variant"   // e.g. hello/scratch
 	BaseLabel     = "dev.go-multistage.base"      // the final image's base, as built
 	BaseNoteLabel = "dev.go-multistage.base-note" // what a stand-in base is
+	// BaseDigestKindLabel says what the OCI base.digest label is: a repo
+	// digest, or, for a base no registry has, the image ID.
+	BaseDigestKindLabel = "dev.go-multistage.base-digest-kind"
 )
+
+// The standard OCI labels the images carry.
+const (
+	OCIBaseName   = "org.opencontainers.image.base.name"
+	OCIBaseDigest = "org.opencontainers.image.base.digest"
+	OCISource     = "org.opencontainers.image.source"
+	OCIRevision   = "org.opencontainers.image.revision"
+	OCITitle      = "org.opencontainers.image.title"
+)
+
+// Source is where the images' sources live.
+const Source = "https://github.com/go-multistage/multistage"
 
 // Result is what Image did.
 type Result struct {
@@ -50,9 +73,12 @@ type Builder struct {
 	Docker  *docker.Client
 	Root    string
 	Bases   bases.Bases
-	Sources map[string][]string         // per app dir: see ListSources
-	Deps    map[string]int              // per app dir: see ListSources
-	Current map[string]docker.ImageInfo // the engine's images by ref; absent: none
+	Sources map[string][]string // per app dir: see ListSources
+	Deps    map[string]int      // per app dir: see ListSources
+	// Revisions are, per app dir, the commits its images are built from
+	// (see Revision); absent or "": not known.
+	Revisions map[string]string
+	Current   map[string]docker.ImageInfo // the engine's images by ref; absent: none
 
 	mu sync.Mutex // guards Current, which Image updates
 }
@@ -60,7 +86,7 @@ type Builder struct {
 // Stale says whether the image of v must be built: it is missing or was
 // built from other inputs.
 func (b *Builder) Stale(v variant.Variant) (bool, error) {
-	hash, _, err := b.inputs(v)
+	hash, _, _, err := b.inputs(v)
 	if err != nil {
 		return false, err
 	}
@@ -109,22 +135,53 @@ func (b *Builder) Primer(stale []variant.Variant) (v variant.Variant, ok bool) {
 	return best, true
 }
 
-func (b *Builder) inputs(v variant.Variant) (hash string, args map[string]string, err error) {
+// inputs are the hash of what the image of v is made of, its build args
+// and its labels, the hash's own label set.
+func (b *Builder) inputs(v variant.Variant) (hash string, args, labels map[string]string, err error) {
 	args = b.Bases.BuildArgs()
 	args["APP"] = v.Dir
 	files, ok := b.Sources[v.Dir]
 	if !ok {
-		return "", nil, fmt.Errorf("the sources of %s were not listed", v.Dir)
+		return "", nil, nil, fmt.Errorf("the sources of %s were not listed", v.Dir)
 	}
-	hash, err = Inputs(b.Root, v, args, b.Bases, files)
-	return hash, args, err
+	labels = Labels(v, b.Bases, b.Revisions[v.Dir])
+	hash, err = Inputs(b.Root, v, args, b.Bases, files, labels)
+	labels[InputsLabel] = hash
+	return hash, args, labels, err
+}
+
+// Labels are the labels of the image of v but the inputs' hash: the
+// project's, and the standard OCI ones.
+func Labels(v variant.Variant, bs bases.Bases, revision string) map[string]string {
+	ref, note := FinalBase(v.Style, bs)
+	labels := map[string]string{
+		variant.ProjectLabel: "image",
+		VariantLabel:         v.Name(),
+		BaseLabel:            ref,
+		OCISource:            Source,
+		OCITitle:             v.Name(),
+	}
+	if note != "" {
+		labels[BaseNoteLabel] = note
+	}
+	if base, ok := bs[v.Style.FinalBase]; ok && v.Style.FinalBase != "" {
+		labels[OCIBaseName] = base.Ref
+		if base.Digest != "" {
+			labels[OCIBaseDigest] = base.Digest
+			labels[BaseDigestKindLabel] = base.DigestKind
+		}
+	}
+	if revision != "" {
+		labels[OCIRevision] = revision
+	}
+	return labels
 }
 
 // Image makes sure the image of v is built from the current inputs.
 func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) {
 	base, note := FinalBase(v.Style, b.Bases)
 	res := Result{Base: base, BaseNote: note}
-	hash, args, err := b.inputs(v)
+	hash, args, labels, err := b.inputs(v)
 	if err != nil {
 		return res, err
 	}
@@ -132,15 +189,6 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 	if current {
 		res.ID = old.ID
 		return res, nil
-	}
-	labels := map[string]string{
-		variant.ProjectLabel: "image",
-		InputsLabel:          hash,
-		VariantLabel:         v.Name(),
-		BaseLabel:            base,
-	}
-	if note != "" {
-		labels[BaseNoteLabel] = note
 	}
 	start := time.Now()
 	id, err := b.Docker.Build(ctx, docker.BuildSpec{
@@ -183,13 +231,18 @@ func FinalBase(s variant.Style, b bases.Bases) (ref, note string) {
 }
 
 // Inputs is the hash of everything the image of v is made from: files are
-// the app's sources, from ListSources.
-func Inputs(root string, v variant.Variant, args map[string]string, b bases.Bases, files []string) (string, error) {
+// the app's sources, from ListSources; labels are the image's own.
+func Inputs(root string, v variant.Variant, args map[string]string, b bases.Bases, files []string, labels map[string]string) (string, error) {
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s %d %s\n", k, len(v), v) }
 	field("target", v.Style.Target)
 	for _, k := range sortedKeys(args) {
 		field("arg "+k, args[k])
+	}
+	for _, k := range sortedKeys(labels) {
+		if k != InputsLabel {
+			field("label "+k, labels[k])
+		}
 	}
 	for _, k := range sortedKeys(b.BuildArgs()) {
 		field("base-id "+k, b[k].ID)
@@ -250,6 +303,39 @@ func ListSources(ctx context.Context, c *docker.Client, root string, dirs []stri
 		}
 	}
 	return sources, deps, nil
+}
+
+// Revision is the newest commit that changed any of files (relative to
+// root; directories included), with "-dirty" when one of them differs
+// from it (edited, or not committed); "" when root is not in a git work
+// tree or git is not there. Unlike HEAD, it stays put across commits that
+// leave the files alone, so it can label an image without rebuilding it
+// on every commit.
+func Revision(ctx context.Context, c *docker.Client, root string, files []string) string {
+	git := func(args ...string) (string, error) {
+		args = append(append([]string{"git", "-C", root}, args...), "--")
+		return c.Run(ctx, docker.Cmd{Args: append(args, files...)})
+	}
+	out, err := git("log", "-1", "--format=%H")
+	commit := strings.TrimSpace(out)
+	if err != nil || len(commit) < 40 {
+		return ""
+	}
+	status, err := git("status", "--porcelain")
+	if err != nil {
+		return ""
+	}
+	if strings.TrimSpace(status) != "" {
+		commit += "-dirty"
+	}
+	return commit
+}
+
+// RevisionFiles are the files, relative to root, whose history is the
+// revision of an app's images: its sources, the Dockerfiles and what every
+// build reads.
+func RevisionFiles(sources []string) []string {
+	return append(slices.Clone(sources), "dockerfiles", "go.mod", "go.sum", ".dockerignore")
 }
 
 func nonTestFiles(root string, dirs []string) ([]string, error) {

@@ -47,7 +47,7 @@ func TestInputsChangeWithWhatTheImageIsMadeOf(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := Inputs(root, v, args, b, src[v.Dir])
+		h, err := Inputs(root, v, args, b, src[v.Dir], Labels(v, b, ""))
 		if err != nil {
 			t.Fatal(err)
 		}

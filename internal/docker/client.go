@@ -121,10 +121,11 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (string, error) {
 
 // ImageInfo is the part of `docker image inspect` this project uses.
 type ImageInfo struct {
-	ID       string   `json:"Id"`
-	RepoTags []string `json:"RepoTags"`
-	Size     int64    `json:"Size"`
-	Config   struct {
+	ID          string   `json:"Id"`
+	RepoTags    []string `json:"RepoTags"`
+	RepoDigests []string `json:"RepoDigests"` // name@digest of the manifest a registry serves
+	Size        int64    `json:"Size"`
+	Config      struct {
 		User       string            `json:"User"`
 		Labels     map[string]string `json:"Labels"`
 		Entrypoint []string          `json:"Entrypoint"`

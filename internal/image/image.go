@@ -53,12 +53,16 @@ type Step struct {
 type Image struct {
 	Layers  []Layer `json:"layers"`
 	History []Step  `json:"history"`
+	// Exposed is what the final filesystem exposes, as a Summary keeps
+	// it; nil where the layers' files are at hand (see Exposure) or where
+	// a summary was made before the figure existed.
+	Exposed *Exposure `json:"exposure,omitempty"`
 }
 
-// Summary is img without the files of its layers: what is worth keeping
-// beside an image's other figures.
+// Summary is img without the files of its layers, but with what they
+// expose: what is worth keeping beside an image's other figures.
 func (img Image) Summary() Image {
-	s := Image{History: img.History}
+	s := Image{History: img.History, Exposed: img.Exposure()}
 	for _, l := range img.Layers {
 		l.Files = nil
 		s.Layers = append(s.Layers, l)

@@ -129,7 +129,13 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 			}())
 		},
 		func() (err error) { s.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
-		func() (err error) { b.Sources, b.Deps, err = build.ListSources(wctx, c, root, dirs); return err },
+		func() (err error) {
+			if b.Sources, b.Deps, err = build.ListSources(wctx, c, root, dirs); err != nil {
+				return err
+			}
+			b.Revisions = revisions(wctx, c, root, b.Sources)
+			return nil
+		},
 		func() (err error) { b.Current, err = c.InspectAll(wctx, images...); return err },
 	)
 	switch {
@@ -140,6 +146,25 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	}
 	b.Bases, s.Builder = s.Bases, b
 	return s, nil
+}
+
+// revisions are the commits each app's images are built from, all at once.
+func revisions(ctx context.Context, c *docker.Client, root string, sources map[string][]string) map[string]string {
+	revs := make(map[string]string, len(sources))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for dir, files := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := build.Revision(ctx, c, root, build.RevisionFiles(files))
+			mu.Lock()
+			revs[dir] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return revs
 }
 
 // concurrently runs fs at once and joins their errors.

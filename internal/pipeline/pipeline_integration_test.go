@@ -119,6 +119,11 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 			DockerSizeBytes                         int64  `json:"docker_size_bytes"`
 			CompressedBytes                         *int64 `json:"compressed_bytes"`
 			Layers                                  int
+			BaseDigest                              *string `json:"base_digest"`
+			BaseDigestKind                          *string `json:"base_digest_kind"`
+			Files                                   *int    `json:"files"`
+			HasShell                                *bool   `json:"has_shell"`
+			SetuidFiles                             *int    `json:"setuid_files"`
 		}
 	}
 	if err := json.Unmarshal(opts.Out.(*bytes.Buffer).Bytes(), &got); err != nil {
@@ -146,6 +151,23 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 		wantBase, _ := s.finalBase(v)
 		if img.Base != wantBase {
 			t.Errorf("report row %s: base %q, want %q", v.Name(), img.Base, wantBase)
+		}
+		// What the image exposes: scratch is its binary alone; the others
+		// hold more, and a shell only where the base has one.
+		if img.Files == nil || img.HasShell == nil || img.SetuidFiles == nil {
+			t.Errorf("report row %s: files %v, shell %v, setuid %v, want all measured", v.Name(), img.Files, img.HasShell, img.SetuidFiles)
+		} else if v.Style == variant.Scratch && (*img.Files != 1 || *img.HasShell || *img.SetuidFiles != 0) {
+			t.Errorf("report row %s: %d files, shell %v, %d setuid; want 1 file, no shell, none setuid", v.Name(), *img.Files, *img.HasShell, *img.SetuidFiles)
+		} else if v.Style != variant.Scratch && *img.Files < 2 {
+			t.Errorf("report row %s: %d files, want the base's and the binary", v.Name(), *img.Files)
+		}
+		// The base is pinned, by exactly what the session resolved.
+		if v.Style.FinalBase == "" {
+			if img.BaseDigest != nil || img.BaseDigestKind != nil {
+				t.Errorf("report row %s: base digest %v (%v), want null for scratch", v.Name(), img.BaseDigest, img.BaseDigestKind)
+			}
+		} else if b := s.Bases[v.Style.FinalBase]; img.BaseDigest == nil || *img.BaseDigest != b.Digest || img.BaseDigestKind == nil || *img.BaseDigestKind != b.DigestKind {
+			t.Errorf("report row %s: base digest %v (%v), want %s (%s)", v.Name(), img.BaseDigest, img.BaseDigestKind, b.Digest, b.DigestKind)
 		}
 		if v.Style.FinalBase != variant.SingleStage.FinalBase && (img.User == "" || strings.HasPrefix(img.User, "root") || strings.HasPrefix(img.User, "0")) {
 			t.Errorf("report row %s: runs as %q, want a non-root user", v.Name(), img.User)

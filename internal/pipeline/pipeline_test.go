@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/build"
+	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 )
@@ -127,5 +128,19 @@ func TestDaemonThatDoesNotAnswerIsReportedInSeconds(t *testing.T) {
 	}
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("Prepare(DOCKER_HOST nowhere) took %s, want seconds", took)
+	}
+}
+
+func TestCachedImageWithoutExposureIsReadAgain(t *testing.T) {
+	old := &image.Image{Layers: []image.Layer{{DiffID: "sha256:a", Content: image.Content{Size: 1}}}} // cached before exposure was counted
+	exposed := *old
+	exposed.Exposed = &image.Exposure{Files: 1}
+	for _, tc := range []struct {
+		img  *image.Image
+		want bool
+	}{{nil, false}, {old, false}, {&exposed, true}} {
+		if got := complete(tc.img); got != tc.want {
+			t.Errorf("complete(%+v) = %v, want %v", tc.img, got, tc.want)
+		}
 	}
 }

@@ -77,6 +77,11 @@ func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.
 	img.CompressedBytes = &c
 	img.Layers, img.User = len(f.Image.Layers), info.Config.User
 	img.Base, img.BaseNote = info.Config.Labels[build.BaseLabel], info.Config.Labels[build.BaseNoteLabel]
+	img.BaseDigest = info.Config.Labels[build.OCIBaseDigest]
+	img.BaseDigestKind = report.DigestKind(info.Config.Labels[build.BaseDigestKindLabel])
+	if e := f.Image.Exposure(); e != nil {
+		img.Files, img.HasShell, img.SetuidFiles = &e.Files, &e.HasShell, &e.SetuidFiles
+	}
 	img.BuildSeconds, img.StartupSeconds = f.BuildSeconds, f.StartupSeconds
 }
 
@@ -88,7 +93,7 @@ func (s *Session) Image(ctx context.Context, ref string) (image.Image, error) {
 
 // measure makes sure the costly figures of image id are in the facts cache.
 func (s *Session) measure(ctx context.Context, v variant.Variant, id string, verified time.Duration) {
-	if f, err := s.Facts.Load(id); err == nil && f.Image != nil && f.StartupSeconds != nil {
+	if f, err := s.Facts.Load(id); err == nil && complete(f.Image) && f.StartupSeconds != nil {
 		return
 	}
 	info, err := s.Docker.Inspect(ctx, id)
@@ -112,7 +117,7 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 	}
 	var measured facts.Facts
 	readErr := concurrently(func() error {
-		if f.Image != nil {
+		if complete(f.Image) {
 			return nil
 		}
 		img, err := s.Image(ctx, info.ID)
@@ -146,6 +151,13 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 		}
 	}
 	return f, readErr
+}
+
+// complete says whether a cached image holds every figure the report
+// shows: one cached before what it exposes was counted is read again, not
+// shown as exposing nothing.
+func complete(img *image.Image) bool {
+	return img != nil && img.Exposed != nil
 }
 
 func (s *Session) warn(format string, args ...any) {

@@ -49,7 +49,9 @@
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",
 //	  "build_seconds", "startup_seconds",
-//	  "history": [{"size_bytes", "created_by"}]}]}
+//	  "history": [{"size_bytes", "created_by"}],
+//	  "base_digest", "base_digest_kind",
+//	  "files", "has_shell", "setuid_files"}]}
 //
 // Every key is always present. Sizes are integers exactly as given. Unknown
 // values are null: empty engine, image_store, id, base, base_note and error
@@ -58,4 +60,12 @@
 // build_seconds, startup_seconds and history. For a built image, user is
 // Config.User as docker reports it ("" means root) and history is in
 // docker's order, newest first (null when none was recorded).
+//
+// base_digest pins the base the image was built on: its repo digest
+// (base_digest_kind "repo_digest"), or, for a base that is in no registry
+// (an offline stand-in), its image ID ("image_id"); both null for scratch
+// or when not recorded. files (regular files of the final filesystem, a
+// hard link counting as a path of its own), has_shell (/bin/sh resolves to
+// a file) and setuid_files (setuid or setgid files) are null when not
+// measured, and for a failed or missing image.
 package report

@@ -46,7 +46,38 @@ func alpineHistory() []Layer {
 	}
 }
 
+// Base digests, as registries serve them.
+const (
+	golangAlpineDigest = "sha256:8d1f9e3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6"
+	alpineDigest       = "sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1"
+)
+
+// exposure is what each variant's final filesystem exposes: golang:alpine
+// and alpine have busybox's /bin/sh and its setuid bbsuid; scratch has
+// the binary alone.
+func exposure(img *Image) {
+	files, shell, setuid := map[string]int{"single-stage": 15_873, "alpine": 84, "scratch": 1}[img.Variant], img.Variant != "scratch", 0
+	if shell {
+		setuid = 1
+	}
+	img.Files, img.HasShell, img.SetuidFiles = &files, &shell, &setuid
+	switch img.Base {
+	case golangAlpine:
+		img.BaseDigest, img.BaseDigestKind = golangAlpineDigest, DigestRepo
+	case alpineVersion:
+		img.BaseDigest, img.BaseDigestKind = alpineDigest, DigestRepo
+	}
+}
+
 func fullMatrix() Report {
+	r := fullMatrixSizes()
+	for i := range r.Images {
+		exposure(&r.Images[i])
+	}
+	return r
+}
+
+func fullMatrixSizes() Report {
 	return Report{Engine: "Docker Engine 20.10.24, classic image store (overlay2)", Store: "classic", Images: []Image{
 		{
 			App: "hello", Variant: "single-stage", Image: "multistage/hello:single-stage",
@@ -188,10 +219,14 @@ func standInBase() Report {
 		r = edit(r, v, "single-stage", func(img *Image) {
 			img.Base = "multistage/standin-golang:1.26-alpine"
 			img.BaseNote = "offline stand-in for golang:1.26-alpine"
+			img.BaseDigest, img.BaseDigestKind = "sha256:0b555a24d2e2cdf990af3c0d7a1498023215494e285497ddc779df66952ac650", DigestImageID
+			shell, setuid := false, 0 // the Go stand-in has no busybox
+			img.HasShell, img.SetuidFiles = &shell, &setuid
 		})
 		r = edit(r, v, "alpine", func(img *Image) {
 			img.Base = "multistage/standin-alpine:3.23"
 			img.BaseNote = "offline stand-in for alpine:3.23"
+			img.BaseDigest, img.BaseDigestKind = "sha256:53ee357cbb9497f9a651fe4771ae7f0590c3b70d21973cf79a95c01cee27f9be", DigestImageID
 		})
 	}
 	return r
@@ -207,5 +242,7 @@ func unknownFigures() Report {
 		r.Images[i].BuildSeconds = nil
 		r.Images[i].StartupSeconds = nil
 	}
+	r = edit(r, "hello", "scratch", func(img *Image) { img.Files, img.HasShell, img.SetuidFiles = nil, nil, nil })
+	r = edit(r, "hello", "alpine", func(img *Image) { img.BaseDigest, img.BaseDigestKind = "", "" })
 	return edit(r, "echo", "alpine", func(img *Image) { img.History = nil })
 }

@@ -317,3 +317,22 @@ func niceCeil(v float64) float64 {
 	}
 	return 10 * p
 }
+
+// formatCount is a count with thousands separators, or unknown.
+func formatCount(n *int) string {
+	if n == nil || *n < 0 {
+		return unknown
+	}
+	return GroupThousands(int64(*n))
+}
+
+// formatShell says whether there is a shell, or unknown.
+func formatShell(has *bool) string {
+	switch {
+	case has == nil:
+		return unknown
+	case *has:
+		return "yes"
+	}
+	return "no"
+}

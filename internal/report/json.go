@@ -32,6 +32,8 @@ type jsonImage struct {
 	ID              *string     `json:"id"`
 	Base            *string     `json:"base"`
 	BaseNote        *string     `json:"base_note"`
+	BaseDigest      *string     `json:"base_digest"`
+	BaseDigestKind  *string     `json:"base_digest_kind"`
 	Status          Status      `json:"status"`
 	Error           *string     `json:"error"`
 	SizeBytes       *int64      `json:"size_bytes"`
@@ -41,6 +43,9 @@ type jsonImage struct {
 	User            *string     `json:"user"`
 	BuildSeconds    *float64    `json:"build_seconds"`
 	StartupSeconds  *float64    `json:"startup_seconds"`
+	Files           *int        `json:"files"`
+	HasShell        *bool       `json:"has_shell"`
+	SetuidFiles     *int        `json:"setuid_files"`
 	History         []jsonLayer `json:"history"`
 }
 
@@ -60,6 +65,9 @@ func toJSON(img Image) jsonImage {
 		Status:   img.Status,
 		Error:    nonEmpty(img.Error),
 	}
+	if img.BaseDigest != "" {
+		j.BaseDigest, j.BaseDigestKind = &img.BaseDigest, nonEmpty(string(img.BaseDigestKind))
+	}
 	if img.Status != OK {
 		return j // every figure stays null
 	}
@@ -76,6 +84,7 @@ func toJSON(img Image) jsonImage {
 	j.User = &img.User
 	j.BuildSeconds = seconds(img.BuildSeconds)
 	j.StartupSeconds = seconds(img.StartupSeconds)
+	j.Files, j.HasShell, j.SetuidFiles = img.Files, img.HasShell, img.SetuidFiles
 	for _, l := range img.History {
 		j.History = append(j.History, jsonLayer{SizeBytes: l.Size, CreatedBy: l.CreatedBy})
 	}

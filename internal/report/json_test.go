@@ -34,7 +34,7 @@ func decodeJSON(t *testing.T, r Report) []map[string]any {
 var jsonKeys = []string{
 	"app", "variant", "image", "id", "base", "base_note", "status", "error",
 	"size_bytes", "docker_size_bytes", "compressed_bytes", "layers", "user", "build_seconds",
-	"startup_seconds", "history",
+	"startup_seconds", "history", "base_digest", "base_digest_kind", "files", "has_shell", "setuid_files",
 }
 
 func TestJSONSizesRoundTripExactly(t *testing.T) {
@@ -98,12 +98,20 @@ func TestJSONUnknownsAreNull(t *testing.T) {
 			t.Errorf("images[%d]: known figures came out null: %v", i, images[i])
 		}
 	}
-	isNull(4, "history") // echo alpine: none recorded
+	isNull(4, "history")                            // echo alpine: none recorded
+	isNull(2, "files", "has_shell", "setuid_files") // hello scratch: not measured
+	isNull(1, "base_digest", "base_digest_kind")    // hello alpine: not recorded
+	for _, i := range []int{2, 5} {                 // scratch has no base to pin
+		isNull(i, "base_digest", "base_digest_kind")
+	}
+	if images[5]["files"] != json.Number("1") || images[5]["has_shell"] != false || images[5]["setuid_files"] != json.Number("0") {
+		t.Errorf("echo scratch exposes %v files, shell %v, %v setuid, want 1, false, 0", images[5]["files"], images[5]["has_shell"], images[5]["setuid_files"])
+	}
 
 	// The missing image carried stale figures; none may reach the output.
 	missing, failed := 6, 7
 	for _, i := range []int{missing, failed} {
-		isNull(i, "size_bytes", "compressed_bytes", "layers", "user", "build_seconds", "startup_seconds", "history")
+		isNull(i, "size_bytes", "compressed_bytes", "layers", "user", "build_seconds", "startup_seconds", "history", "files", "has_shell", "setuid_files")
 	}
 	isNull(missing, "id")
 	if got := images[missing]["status"]; got != "missing" {

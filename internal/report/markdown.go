@@ -22,6 +22,8 @@ func Markdown(w io.Writer, r Report) error {
 		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: the layers as the engine keeps them gzipped (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
 		"*vs single-stage* = change in exact uncompressed bytes against the same app's single-stage image; " +
 		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo (median of a few runs); " +
+		"*files* = regular files in the image's final filesystem (a hard link counts, as `find -type f` counts it); *shell* = whether `/bin/sh` resolves, through symlinks, to a file; *setuid* = files with the setuid or setgid bit; " +
+		"a base's *digest* is its repo digest (pull `name@digest` for the same base), or its *image ID* where no registry has it (an offline stand-in); " +
 		"– = not known.\n")
 
 	for _, app := range groupByApp(r.Images) {
@@ -95,8 +97,8 @@ func statusLabel(s Status) string {
 const maxError = 160
 
 func writeTable(b *strings.Builder, app appImages) {
-	b.WriteString("| variant | base | size | compressed | layers | user | vs single-stage | build | start-up |\n")
-	b.WriteString("|:--|:--|--:|--:|--:|:--|--:|--:|--:|\n")
+	b.WriteString("| variant | base | size | compressed | layers | user | vs single-stage | build | start-up | files | shell | setuid |\n")
+	b.WriteString("|:--|:--|--:|--:|--:|:--|--:|--:|--:|--:|:--|--:|\n")
 	baseline := app.baseline()
 	baseBytes, haveBase := app.baselineBytes()
 	for i := range app.images {
@@ -108,7 +110,7 @@ func writeTable(b *strings.Builder, app appImages) {
 			if e := strings.TrimSpace(img.Error); e != "" {
 				msg += ": " + escapeCell(truncate(strings.Join(strings.Fields(e), " "), maxError))
 			}
-			cells = append(cells, msg, unknown, unknown, unknown, unknown, unknown, unknown)
+			cells = append(cells, msg, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown)
 		} else {
 			change := unknown
 			switch {
@@ -129,6 +131,9 @@ func writeTable(b *strings.Builder, app appImages) {
 				change,
 				formatSeconds(img.BuildSeconds),
 				formatSeconds(img.StartupSeconds),
+				formatCount(img.Files),
+				formatShell(img.HasShell),
+				formatCount(img.SetuidFiles),
 			)
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
@@ -154,13 +159,30 @@ func writeDockerSizes(b *strings.Builder, app appImages, store string) {
 	b.WriteString("\n_`docker images` says " + strings.Join(parts, ", ") + ": " + why + ". *size* above is the unpacked content alone, as the classic store counts it._\n")
 }
 
-// baseCell is the base image as code, with a stand-in note in italics.
+// baseCell is the base image as code, with a stand-in note in italics and
+// its digest, shortened, on a line of its own.
 func baseCell(img *Image) string {
 	s := codeCell(img.Base)
 	if note := strings.TrimSpace(img.BaseNote); note != "" {
 		s += " _(" + escapeCell(note) + ")_"
 	}
+	if d := digestText(img, shortID); d != "" {
+		s += "<br>" + d
+	}
 	return s
+}
+
+// digestText names the base's digest and what kind it is, the digest
+// written by short.
+func digestText(img *Image, short func(string) string) string {
+	if img.BaseDigest == "" {
+		return ""
+	}
+	kind := "digest"
+	if img.BaseDigestKind == DigestImageID {
+		kind = "image ID"
+	}
+	return kind + " " + codeCell(short(img.BaseDigest))
 }
 
 // writeChart draws one bar chart per app rather than one shared chart: on a
@@ -278,7 +300,14 @@ func writeImageLayers(b *strings.Builder, img Image) {
 		about = append(about, "ID "+codeCell(shortID(img.ID)))
 	}
 	if img.Base != "" {
-		about = append(about, "on "+baseCell(&img))
+		on := codeCell(img.Base)
+		if note := strings.TrimSpace(img.BaseNote); note != "" {
+			on += " _(" + escapeCell(note) + ")_"
+		}
+		if d := digestText(&img, func(s string) string { return s }); d != "" {
+			on += ", " + d
+		}
+		about = append(about, "on "+on)
 	}
 	if len(about) > 0 {
 		b.WriteString(strings.Join(about, " · ") + "\n\n")

@@ -36,7 +36,7 @@ func row(t *testing.T, md, app, variant string) string {
 func TestMarkdownMissingHasNoStaleFigures(t *testing.T) {
 	md := markdown(t, missingImage())
 	got := row(t, md, "echo", "scratch")
-	want := "| scratch | `scratch` | **missing**: No such image: multistage/echo:scratch | – | – | – | – | – | – |"
+	want := "| scratch | `scratch` | **missing**: No such image: multistage/echo:scratch | – | – | – | – | – | – | – | – | – |"
 	if got != want {
 		t.Errorf("missing row = %q, want %q", got, want)
 	}
@@ -65,7 +65,7 @@ func TestMarkdownFailedIsShownNotDropped(t *testing.T) {
 func TestMarkdownUnknownsAreDashes(t *testing.T) {
 	md := markdown(t, unknownFigures())
 	cells := strings.Split(row(t, md, "hello", "scratch"), " | ")
-	for _, i := range []int{3, 7, 8} { // compressed, build, start-up
+	for _, i := range []int{3, 7, 8, 9, 10, 11} { // compressed, build, start-up, files, shell, setuid
 		if got := strings.TrimSuffix(cells[i], " |"); got != "–" {
 			t.Errorf("hello scratch cell %d = %q, want –", i, got)
 		}

@@ -8,8 +8,14 @@ type Image struct {
 	ID       string // image ID (sha256:...), "" if missing
 	Base     string // the base the final image was really built on, e.g. "golang:1.26-alpine", "scratch"
 	BaseNote string // e.g. "offline stand-in for golang:1.26-alpine"; "" for a real base
-	Status   Status // OK, Failed, Missing
-	Error    string // one-line reason when Failed or Missing
+	// BaseDigest pins the base the build really used: a repo digest
+	// (BaseDigestKind DigestRepo) or, for a base no registry has (an
+	// offline stand-in), its image ID (DigestImageID); "" for scratch or
+	// not known.
+	BaseDigest     string
+	BaseDigestKind DigestKind
+	Status         Status // OK, Failed, Missing
+	Error          string // one-line reason when Failed or Missing
 
 	SizeBytes       int64    // unpacked content, summed over the layers; meaningful only when Status == OK
 	DockerSizeBytes int64    // what docker image inspect (and docker images) says; 0 = not known
@@ -19,6 +25,11 @@ type Image struct {
 	BuildSeconds    *float64 // wall time of the last build; nil = unknown (e.g. built by an earlier run and not recorded)
 	StartupSeconds  *float64 // hello: docker run to exit; echo: start to first good answer (median of a few runs); nil = not measured
 
+	// What the final filesystem exposes; nil = not measured.
+	Files       *int  // regular files (a hard link counts: it is a path of its own)
+	HasShell    *bool // /bin/sh resolves, through symlinks, to a regular file
+	SetuidFiles *int  // regular files with the setuid or setgid bit
+
 	History []Layer // the image's history, newest first as docker history prints it
 }
 
@@ -27,6 +38,18 @@ type Layer struct {
 	Size      int64
 	CreatedBy string // the instruction, as docker history --no-trunc prints it
 }
+
+// DigestKind says what a base digest is.
+type DigestKind string
+
+const (
+	// DigestRepo is the digest of the base's manifest as a registry serves
+	// it (its RepoDigest): pull name@digest to get the same base again.
+	DigestRepo DigestKind = "repo_digest"
+	// DigestImageID is the engine's image ID: the base is in no registry
+	// (an offline stand-in), so this identifies it on this engine only.
+	DigestImageID DigestKind = "image_id"
+)
 
 // Status says whether an image was built and could be measured.
 type Status string
