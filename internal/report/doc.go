@@ -44,14 +44,15 @@
 // [JSON] writes the same data for machines, indented, with a trailing
 // newline:
 //
-//	{"engine", "image_store",
+//	{"schema", "engine", "image_store",
 //	 "images": [{"app", "variant", "image", "id", "base", "base_note",
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",
 //	  "build_seconds", "startup_seconds",
 //	  "history": [{"size_bytes", "created_by"}]}]}
 //
-// Every key is always present. Sizes are integers exactly as given. Unknown
+// schema is [Schema], the version of this shape (2; reports without the
+// key are schema 1). Every key is always present. Sizes are integers exactly as given. Unknown
 // values are null: empty engine, image_store, id, base, base_note and error
 // are null, and so is docker_size_bytes when docker did not say; a failed or
 // missing image has null size_bytes, compressed_bytes, layers, user,

@@ -9,7 +9,7 @@ import (
 // JSON writes r as indented JSON with a trailing newline; see the package
 // documentation for the schema. Unknown values are null, never 0 or absent.
 func JSON(w io.Writer, r Report) error {
-	out := jsonReport{Engine: nonEmpty(r.Engine), Store: nonEmpty(r.Store), Images: make([]jsonImage, 0, len(r.Images))}
+	out := jsonReport{Schema: Schema, Engine: nonEmpty(r.Engine), Store: nonEmpty(r.Store), Images: make([]jsonImage, 0, len(r.Images))}
 	for _, img := range r.Images {
 		out.Images = append(out.Images, toJSON(img))
 	}
@@ -19,7 +19,14 @@ func JSON(w io.Writer, r Report) error {
 	return enc.Encode(out)
 }
 
+// Schema is the version of the JSON report's shape. It changes when a key
+// changes meaning or goes away, so that a reader of an older report (a
+// baseline) can refuse it rather than misread it. The
+// reports written before the key existed are schema 1.
+const Schema = 2
+
 type jsonReport struct {
+	Schema int         `json:"schema"`
 	Engine *string     `json:"engine"`
 	Store  *string     `json:"image_store"`
 	Images []jsonImage `json:"images"`
