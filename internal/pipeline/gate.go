@@ -32,6 +32,25 @@ func loadBudgets(opts Options) (budget.Budgets, error) {
 	return budget.Load(filepath.Join(opts.Root, budget.File), names)
 }
 
+// loadBaseline reads the earlier JSON report REPORT_BASELINE names, if
+// it is set: before any build, so that a wrong file fails the run at once
+// rather than after minutes of building.
+func loadBaseline(opts Options) (*report.Baseline, error) {
+	p := opts.Env("REPORT_BASELINE")
+	if p == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("REPORT_BASELINE: %w", err)
+	}
+	b, err := report.ReadBaseline(p, data)
+	if err != nil {
+		return nil, fmt.Errorf("REPORT_BASELINE: %w", err)
+	}
+	return b, nil
+}
+
 // checkBudgets checks the report against the budgets: a note on the log
 // for each budget that holds on another base only, and an error with one
 // line per breach.

@@ -22,6 +22,7 @@ import (
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
+	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -366,14 +367,19 @@ type Plan struct {
 // even when variants failed, with the failures in their rows; the error
 // lists every failure.
 //
-// A run that reports checks the budgets (see loadBudgets) after printing
-// the report, and fails on a breach; the budget file is read first, before
-// anything is built.
+// A run that reports shows the change against REPORT_BASELINE, when set,
+// and checks the budgets (see loadBudgets) after printing the report,
+// failing on a breach; both files are read first, before anything is
+// built.
 func Run(ctx context.Context, opts Options, plan Plan) error {
 	var budgets budget.Budgets
+	var baseline *report.Baseline
 	if plan.Report {
 		var err error
 		if budgets, err = loadBudgets(opts); err != nil {
+			return err
+		}
+		if baseline, err = loadBaseline(opts); err != nil {
 			return err
 		}
 	}
@@ -384,6 +390,7 @@ func Run(ctx context.Context, opts Options, plan Plan) error {
 	outcomes, failed := s.build(ctx, plan.Verify, plan.Report)
 	if plan.Report && ctx.Err() == nil {
 		r := s.Gather(ctx, outcomes)
+		r.Baseline = baseline
 		if err := s.Print(r); err != nil {
 			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
 		}

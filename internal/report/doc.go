@@ -49,7 +49,12 @@
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",
 //	  "build_seconds", "startup_seconds",
-//	  "history": [{"size_bytes", "created_by"}]}]}
+//	  "history": [{"size_bytes", "created_by"}],
+//	  "baseline": {"new", "size_bytes", "compressed_bytes",
+//	   "size_change_bytes", "size_change_percent",
+//	   "compressed_change_bytes", "compressed_change_percent"}}],
+//	 "baseline": {"file", "engine",
+//	  "gone": [{"app", "variant", "image", "size_bytes", "compressed_bytes"}]}}
 //
 // schema is [Schema], the version of this shape (2; reports without the
 // key are schema 1). Every key is always present. Sizes are integers exactly as given. Unknown
@@ -59,4 +64,18 @@
 // build_seconds, startup_seconds and history. For a built image, user is
 // Config.User as docker reports it ("" means root) and history is in
 // docker's order, newest first (null when none was recorded).
+//
+// # Baseline
+//
+// A report may carry a [Baseline], an earlier JSON report read by
+// [ReadBaseline] (which refuses another [Schema]). Images are matched by
+// app and variant. The Markdown then opens with a table of every image's
+// change in size and compressed size against it (exact bytes, signed, and
+// percent of the baseline with one decimal), marks the images that are
+// new and lists those that are gone. In the JSON, the top-level baseline
+// (null without one) names the file and lists the gone images; each
+// image's baseline (null without one) holds its figures in the baseline
+// and the changes (percent with two decimals), new: true with nulls for an
+// image that was not there, and null changes where a figure is not known
+// on either side.
 package report

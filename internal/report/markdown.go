@@ -10,7 +10,7 @@ import (
 // Markdown writes r as a GitHub-flavoured Markdown report: per app a table
 // of its variants, a Mermaid bar chart of their sizes and a collapsed layer
 // breakdown of each built image, then a comparison with the original
-// published numbers. See the package documentation for the conventions.
+// published numbers; first, when r has a baseline, the change against it. See the package documentation for the conventions.
 func Markdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	b.WriteString("# Image sizes: single-stage vs multi-stage\n\n")
@@ -23,6 +23,9 @@ func Markdown(w io.Writer, r Report) error {
 		"*vs single-stage* = change in exact uncompressed bytes against the same app's single-stage image; " +
 		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo (median of a few runs); " +
 		"– = not known.\n")
+	if r.Baseline != nil {
+		writeBaseline(&b, r)
+	}
 
 	for _, app := range groupByApp(r.Images) {
 		b.WriteString("\n## " + escapeCell(app.name) + "\n\n")
