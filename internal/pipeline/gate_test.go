@@ -23,7 +23,7 @@ func TestBadBudgetsOrBaselineFailBeforeAnyBuild(t *testing.T) {
 		}
 		return p
 	}
-	badBudgets := write("budgets.txt", "# ok\nhello/scratch size 1.6 Mb\n")
+	write("budgets.txt", "# ok\nhello/scratch size 1.6 Mb\n")
 	unknown := write("unknown.txt", "hello/distroless size 1 MB\n")
 	schema1 := write("old.json", `{"engine": null, "image_store": null, "images": []}`)
 	markdown := write("report.md", "# Image sizes: single-stage vs multi-stage\n")
@@ -33,7 +33,7 @@ func TestBadBudgetsOrBaselineFailBeforeAnyBuild(t *testing.T) {
 		env         map[string]string
 		want        string
 	}{
-		{"budgets.txt at the root", dir, nil, badBudgets + `:2: hello/scratch size: unit "Mb"`},
+		{"budgets.txt at the root", dir, nil, `budgets.txt:2: hello/scratch size: unit "Mb"`},
 		{"REPORT_BUDGETS", t.TempDir(), map[string]string{"REPORT_BUDGETS": unknown}, unknown + `:1: unknown variant "hello/distroless"`},
 		{"REPORT_BUDGETS that does not exist", t.TempDir(), map[string]string{"REPORT_BUDGETS": filepath.Join(dir, "nope.txt")}, "REPORT_BUDGETS: stat " + filepath.Join(dir, "nope.txt")},
 		{"a baseline of schema 1", t.TempDir(), map[string]string{"REPORT_BASELINE": schema1}, "REPORT_BASELINE: baseline " + schema1 + ": report of schema 1"},
