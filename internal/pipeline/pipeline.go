@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/bases"
+	"github.com/go-multistage/multistage/internal/budget"
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
+	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -389,16 +391,35 @@ type Plan struct {
 // current images), then verify and report as asked. The report is printed
 // even when variants failed, with the failures in their rows; the error
 // lists every failure.
+//
+// A run that reports shows the change against REPORT_BASELINE, when set,
+// and checks the budgets (see loadBudgets) after printing the report,
+// failing on a breach; both files are read first, before anything is
+// built.
 func Run(ctx context.Context, opts Options, plan Plan) error {
+	var budgets budget.Budgets
+	var baseline *report.Baseline
+	if plan.Report {
+		var err error
+		if budgets, err = loadBudgets(opts); err != nil {
+			return err
+		}
+		if baseline, err = loadBaseline(opts); err != nil {
+			return err
+		}
+	}
 	s, err := Prepare(ctx, opts)
 	if err != nil {
 		return err
 	}
 	outcomes, failed := s.build(ctx, plan.Verify, plan.Report)
 	if plan.Report && ctx.Err() == nil {
-		if err := s.Print(s.Gather(ctx, outcomes)); err != nil {
+		r := s.Gather(ctx, outcomes)
+		r.Baseline = baseline
+		if err := s.Print(r); err != nil {
 			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
 		}
+		return errors.Join(failed, s.checkBudgets(budgets, r))
 	}
 	return failed
 }

@@ -44,16 +44,22 @@
 // [JSON] writes the same data for machines, indented, with a trailing
 // newline:
 //
-//	{"engine", "image_store",
+//	{"schema", "engine", "image_store",
 //	 "images": [{"app", "variant", "image", "id", "base", "base_note",
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",
 //	  "build_seconds", "startup_seconds",
 //	  "history": [{"size_bytes", "created_by"}],
 //	  "base_digest", "base_digest_kind",
-//	  "files", "has_shell", "setuid_files"}]}
+//	  "files", "has_shell", "setuid_files",
+//	  "baseline": {"new", "size_bytes", "compressed_bytes",
+//	   "size_change_bytes", "size_change_percent",
+//	   "compressed_change_bytes", "compressed_change_percent"}}],
+//	 "baseline": {"file", "engine",
+//	  "gone": [{"app", "variant", "image", "size_bytes", "compressed_bytes"}]}}
 //
-// Every key is always present. Sizes are integers exactly as given. Unknown
+// schema is [Schema], the version of this shape (2; reports without the
+// key are schema 1). Every key is always present. Sizes are integers exactly as given. Unknown
 // values are null: empty engine, image_store, id, base, base_note and error
 // are null, and so is docker_size_bytes when docker did not say; a failed or
 // missing image has null size_bytes, compressed_bytes, layers, user,
@@ -68,4 +74,18 @@
 // hard link counting as a path of its own), has_shell (/bin/sh resolves to
 // a file) and setuid_files (setuid or setgid files) are null when not
 // measured, and for a failed or missing image.
+//
+// # Baseline
+//
+// A report may carry a [Baseline], an earlier JSON report read by
+// [ReadBaseline] (which refuses another [Schema]). Images are matched by
+// app and variant. The Markdown then opens with a table of every image's
+// change in size and compressed size against it (exact bytes, signed, and
+// percent of the baseline with one decimal), marks the images that are
+// new and lists those that are gone. In the JSON, the top-level baseline
+// (null without one) names the file and lists the gone images; each
+// image's baseline (null without one) holds its figures in the baseline
+// and the changes (percent with two decimals), new: true with nulls for an
+// image that was not there, and null changes where a figure is not known
+// on either side.
 package report

@@ -246,3 +246,26 @@ func unknownFigures() Report {
 	r = edit(r, "hello", "alpine", func(img *Image) { img.BaseDigest, img.BaseDigestKind = "", "" })
 	return edit(r, "echo", "alpine", func(img *Image) { img.History = nil })
 }
+
+// againstBaseline: the full matrix with echo alpine failed, against an
+// earlier report where hello scratch was smaller, hello alpine failed,
+// echo single-stage was 12 bytes lighter, echo scratch did not exist yet
+// and a hello distroless variant did.
+func againstBaseline() Report {
+	r := edit(fullMatrix(), "echo", "alpine", func(img *Image) {
+		img.Status, img.Error = Failed, "verifying: GET /alpacas: connection refused"
+	})
+	r.Baseline = &Baseline{
+		File:   "artefacts/main/report.json",
+		Engine: "Docker Engine 29.8.0, containerd image store (overlayfs)",
+		Images: []BaselineImage{
+			{App: "hello", Variant: "single-stage", Image: "multistage/hello:single-stage", Status: OK, SizeBytes: i64(helloSingle), CompressedBytes: i64(79_614_322 + 1_024)},
+			{App: "hello", Variant: "alpine", Image: "multistage/hello:alpine", Status: Failed},
+			{App: "hello", Variant: "scratch", Image: "multistage/hello:scratch", Status: OK, SizeBytes: i64(helloBinary - 200_000), CompressedBytes: i64(850_417 - 100_000)},
+			{App: "hello", Variant: "distroless", Image: "multistage/hello:distroless", Status: OK, SizeBytes: i64(3_700_000), CompressedBytes: i64(1_800_000)},
+			{App: "echo", Variant: "single-stage", Image: "multistage/echo:single-stage", Status: OK, SizeBytes: i64(echoSingle - 12), CompressedBytes: i64(102_338_517)},
+			{App: "echo", Variant: "alpine", Image: "multistage/echo:alpine", Status: OK, SizeBytes: i64(echoAlpine), CompressedBytes: i64(6_790_144)},
+		},
+	}
+	return r
+}

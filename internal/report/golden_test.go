@@ -20,6 +20,8 @@ var goldenCases = []struct {
 	{"standin_base", standInBase()},
 	{"unknown_figures", unknownFigures()},
 	{"empty", Report{}},
+	{"baseline", againstBaseline()},
+	{"baseline_empty", Report{Baseline: &Baseline{File: "old.json", Images: []BaselineImage{{App: "hello", Variant: "scratch", Status: Missing}}}}},
 }
 
 func TestGolden(t *testing.T) {

@@ -9,9 +9,20 @@ import (
 // JSON writes r as indented JSON with a trailing newline; see the package
 // documentation for the schema. Unknown values are null, never 0 or absent.
 func JSON(w io.Writer, r Report) error {
-	out := jsonReport{Engine: nonEmpty(r.Engine), Store: nonEmpty(r.Store), Images: make([]jsonImage, 0, len(r.Images))}
+	out := jsonReport{Schema: Schema, Engine: nonEmpty(r.Engine), Store: nonEmpty(r.Store), Images: make([]jsonImage, 0, len(r.Images))}
 	for _, img := range r.Images {
-		out.Images = append(out.Images, toJSON(img))
+		j := toJSON(img)
+		if r.Baseline != nil {
+			j.Baseline = baselineJSON(img, r.Baseline)
+		}
+		out.Images = append(out.Images, j)
+	}
+	if b := r.Baseline; b != nil {
+		out.Baseline = &jsonBaseline{File: b.File, Engine: nonEmpty(b.Engine), Gone: []jsonGone{}}
+		for _, g := range b.gone(r) {
+			out.Baseline.Gone = append(out.Baseline.Gone, jsonGone{App: g.App, Variant: g.Variant, Image: g.Image,
+				SizeBytes: g.SizeBytes, CompressedBytes: g.CompressedBytes})
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -19,10 +30,71 @@ func JSON(w io.Writer, r Report) error {
 	return enc.Encode(out)
 }
 
+// Schema is the version of the JSON report's shape. It changes when a key
+// changes meaning or goes away, so that a reader of an older report (a
+// baseline) can refuse it rather than misread it. The
+// reports written before the key existed are schema 1.
+const Schema = 2
+
 type jsonReport struct {
+	Schema int         `json:"schema"`
 	Engine *string     `json:"engine"`
 	Store  *string     `json:"image_store"`
 	Images []jsonImage `json:"images"`
+	// Baseline is the report compared with; null for none.
+	Baseline *jsonBaseline `json:"baseline"`
+}
+
+type jsonBaseline struct {
+	File   string     `json:"file"`
+	Engine *string    `json:"engine"`
+	Gone   []jsonGone `json:"gone"` // its images this report has not
+}
+
+type jsonGone struct {
+	App             string `json:"app"`
+	Variant         string `json:"variant"`
+	Image           string `json:"image"`
+	SizeBytes       *int64 `json:"size_bytes"`
+	CompressedBytes *int64 `json:"compressed_bytes"`
+}
+
+// jsonImageBaseline is one image against the baseline: its figures there
+// and the change; new (and every figure null) when it was not there.
+type jsonImageBaseline struct {
+	New                     bool     `json:"new"`
+	SizeBytes               *int64   `json:"size_bytes"`
+	CompressedBytes         *int64   `json:"compressed_bytes"`
+	SizeChangeBytes         *int64   `json:"size_change_bytes"`
+	SizeChangePercent       *float64 `json:"size_change_percent"`
+	CompressedChangeBytes   *int64   `json:"compressed_change_bytes"`
+	CompressedChangePercent *float64 `json:"compressed_change_percent"`
+}
+
+func baselineJSON(img Image, b *Baseline) *jsonImageBaseline {
+	then := b.find(img.App, img.Variant)
+	if then == nil {
+		return &jsonImageBaseline{New: true}
+	}
+	size, comp := imageFigures(img)
+	j := &jsonImageBaseline{SizeBytes: then.SizeBytes, CompressedBytes: then.CompressedBytes}
+	j.SizeChangeBytes, j.SizeChangePercent = changeOf(size, then.SizeBytes).json()
+	j.CompressedChangeBytes, j.CompressedChangePercent = changeOf(comp, then.CompressedBytes).json()
+	return j
+}
+
+// json is the change as JSON numbers: bytes, and percent with two
+// decimals; null where not known.
+func (c change) json() (*int64, *float64) {
+	if !c.known {
+		return nil, nil
+	}
+	n := c.bytes
+	if !c.percent {
+		return &n, nil
+	}
+	p := float64(c.hundreds) / 100
+	return &n, &p
 }
 
 type jsonImage struct {
@@ -47,6 +119,9 @@ type jsonImage struct {
 	HasShell        *bool       `json:"has_shell"`
 	SetuidFiles     *int        `json:"setuid_files"`
 	History         []jsonLayer `json:"history"`
+	// Baseline is the image against the report's baseline; null when the
+	// report has none.
+	Baseline *jsonImageBaseline `json:"baseline"`
 }
 
 type jsonLayer struct {

@@ -35,6 +35,7 @@ var jsonKeys = []string{
 	"app", "variant", "image", "id", "base", "base_note", "status", "error",
 	"size_bytes", "docker_size_bytes", "compressed_bytes", "layers", "user", "build_seconds",
 	"startup_seconds", "history", "base_digest", "base_digest_kind", "files", "has_shell", "setuid_files",
+	"baseline",
 }
 
 func TestJSONSizesRoundTripExactly(t *testing.T) {
@@ -134,7 +135,7 @@ func TestJSONEmptyReport(t *testing.T) {
 	if err := JSON(&buf, Report{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := buf.String(), "{\n  \"engine\": null,\n  \"image_store\": null,\n  \"images\": []\n}\n"; got != want {
+	if got, want := buf.String(), "{\n  \"schema\": 2,\n  \"engine\": null,\n  \"image_store\": null,\n  \"images\": [],\n  \"baseline\": null\n}\n"; got != want {
 		t.Errorf("JSON(Report{}) = %q, want %q", got, want)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // Markdown writes r as a GitHub-flavoured Markdown report: per app a table
 // of its variants, a Mermaid bar chart of their sizes and a collapsed layer
 // breakdown of each built image, then a comparison with the original
-// published numbers. See the package documentation for the conventions.
+// published numbers; first, when r has a baseline, the change against it. See the package documentation for the conventions.
 func Markdown(w io.Writer, r Report) error {
 	var b strings.Builder
 	b.WriteString("# Image sizes: single-stage vs multi-stage\n\n")
@@ -25,6 +25,9 @@ func Markdown(w io.Writer, r Report) error {
 		"*files* = regular files in the image's final filesystem (a hard link counts, as `find -type f` counts it); *shell* = whether `/bin/sh` resolves, through symlinks, to a file; *setuid* = files with the setuid or setgid bit; " +
 		"a base's *digest* is its repo digest (pull `name@digest` for the same base), or its *image ID* where no registry has it (an offline stand-in); " +
 		"– = not known.\n")
+	if r.Baseline != nil {
+		writeBaseline(&b, r)
+	}
 
 	for _, app := range groupByApp(r.Images) {
 		b.WriteString("\n## " + escapeCell(app.name) + "\n\n")

@@ -65,6 +65,10 @@ type Report struct {
 	Engine string  // the engine the images are on, for a person: "Docker Engine 29.0.0, containerd image store (overlayfs)"
 	Store  string  // its image store: "classic" or "containerd"; "" = not known
 	Images []Image // in matrix order: per app, single-stage first
+
+	// Baseline is an earlier report to show the change against; nil for
+	// none (see ReadBaseline).
+	Baseline *Baseline
 }
 
 // singleStage is the variant every other variant of an app is compared with.

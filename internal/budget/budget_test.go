@@ -1,0 +1,200 @@
+package budget
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/go-multistage/multistage/internal/report"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+var names = func() []string {
+	var out []string
+	for _, v := range variant.Matrix {
+		out = append(out, v.Name())
+	}
+	return out
+}()
+
+func TestParseBytes(t *testing.T) {
+	for _, tt := range []struct {
+		description string
+		in          string
+		want        int64
+		err         string
+	}{
+		{"MB with a space", "1.67 MB", 1_670_000, ""},
+		{"MB joined", "1.67MB", 1_670_000, ""},
+		{"kB", "756 kB", 756_000, ""},
+		{"exact bytes grouped as the report prints them", "1,585,314 B", 1_585_314, ""},
+		{"plain bytes", "1585314B", 1_585_314, ""},
+		{"GB", "0.25 GB", 250_000_000, ""},
+		{"MiB", "1.5 MiB", 1_572_864, ""},
+		{"KiB", "2KiB", 2048, ""},
+		{"no unit", "1585314", 0, "has no unit"},
+		{"KB is not a unit we read", "756 KB", 0, `unit "KB"`},
+		{"mb is not MB", "1.6 mb", 0, `unit "mb"`},
+		{"not whole bytes", "1.5 B", 0, "not a whole number of bytes"},
+		{"zero", "0 MB", 0, "more than 0 bytes"},
+		{"bad grouping", "1,58 MB", 0, "is not a size"},
+		{"two points", "1.6.7 MB", 0, "is not a size"},
+		{"negative", "-1 MB", 0, "is not a size"},
+		{"too large", "99999999999 GB", 0, "too large"},
+	} {
+		got, err := ParseBytes(tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("%s: ParseBytes(%q) = %d, %v, want %d", tt.description, tt.in, got, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: ParseBytes(%q) = %d, %v, want an error containing %q", tt.description, tt.in, got, err, tt.err)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	file := `# budgets
+hello/scratch  size 1.67 MB  compressed 756 kB   # the binary alone
+
+hello/alpine on multistage-standin/busybox:1.35.0  size 3.98MB
+hello/alpine on alpine:3.22 compressed 4 MB
+echo/scratch compressed 2.6 MB
+`
+	got, err := Parse("budgets.txt", []byte(file), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Budgets{
+		{Variant: "hello/scratch", Figure: Size, Max: 1_670_000, Text: "1.67 MB", File: "budgets.txt", Line: 2},
+		{Variant: "hello/scratch", Figure: Compressed, Max: 756_000, Text: "756 kB", File: "budgets.txt", Line: 2},
+		{Variant: "hello/alpine", Base: "multistage-standin/busybox:1.35.0", Figure: Size, Max: 3_980_000, Text: "3.98MB", File: "budgets.txt", Line: 4},
+		{Variant: "hello/alpine", Base: "alpine:3.22", Figure: Compressed, Max: 4_000_000, Text: "4 MB", File: "budgets.txt", Line: 5},
+		{Variant: "echo/scratch", Figure: Compressed, Max: 2_600_000, Text: "2.6 MB", File: "budgets.txt", Line: 6},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestParseErrorsNameTheFileAndLine(t *testing.T) {
+	for _, tt := range []struct {
+		description string
+		file        string
+		want        []string // each must be in the error
+	}{
+		{"unknown variant", "\nhello/distroless size 1 MB\n", []string{`b.txt:2: unknown variant "hello/distroless": want one of hello/single-stage`}},
+		{"unknown figure", "hello/scratch weight 1 MB", []string{`b.txt:1: hello/scratch: "weight" is not a figure: want size or compressed`}},
+		{"unit it cannot read", "# x\n\n\nhello/scratch size 1.6 Mb", []string{`b.txt:4: hello/scratch size: unit "Mb" in "1.6 Mb"`}},
+		{"no maximum", "hello/scratch size", []string{"b.txt:1: hello/scratch size: no maximum"}},
+		{"no figure", "hello/scratch", []string{"b.txt:1: hello/scratch: no budget"}},
+		{"on without a base", "hello/alpine on", []string{"b.txt:1: hello/alpine on: no base"}},
+		{"maximum with no unit before the next figure", "hello/scratch size 1585314 compressed 1 MB", []string{`b.txt:1: hello/scratch size: "1585314" has no unit`}},
+		{"twice", "hello/scratch size 1 MB\nhello/scratch compressed 1 MB size 2 MB", []string{"b.txt:2: hello/scratch size has a budget already, on line 1"}},
+		{"every bad line is named", "hello/nope size 1 MB\necho/scratch size 1 MB\necho/nope size 1 MB", []string{"b.txt:1: unknown", "b.txt:3: unknown"}},
+	} {
+		_, err := Parse("b.txt", []byte(tt.file), names)
+		if err == nil {
+			t.Errorf("%s: Parse(%q) = nil error", tt.description, tt.file)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: Parse(%q) = %v, want an error containing %q", tt.description, tt.file, err, w)
+			}
+		}
+	}
+}
+
+func TestLoadMissingFileIsNoGate(t *testing.T) {
+	bs, err := Load(filepath.Join(t.TempDir(), File), names)
+	if err != nil || bs != nil {
+		t.Errorf("Load(missing) = %v, %v, want nil, nil", bs, err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	i64 := func(v int64) *int64 { return &v }
+	budgets, err := Parse("budgets.txt", []byte(`
+hello/scratch size 1.67 MB compressed 756 kB
+hello/alpine on multistage-standin/busybox:1.35.0 size 3.98 MB
+echo/scratch size 6 MB compressed 2.6 MB
+echo/alpine on alpine:3.22 size 12 MB
+echo/alpine size 9 MB
+`), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := func(app, v, base string, size int64, comp *int64) report.Image {
+		return report.Image{App: app, Variant: v, Base: base, Status: report.OK, SizeBytes: size, CompressedBytes: comp}
+	}
+	for _, tt := range []struct {
+		description string
+		images      []report.Image
+		want        Result
+	}{
+		{"under every budget", []report.Image{
+			img("hello", "scratch", "scratch", 1_585_314, i64(719_831)),
+			img("hello", "alpine", "multistage-standin/busybox:1.35.0", 3_789_147, i64(1_916_557)),
+			img("hello", "single-stage", "multistage-standin/go:go1.26.8", 234_163_739, i64(68_027_352)),
+		}, Result{}},
+		{"exactly at the budget passes", []report.Image{img("hello", "scratch", "scratch", 1_670_000, i64(756_000))}, Result{}},
+		{"one byte over", []report.Image{img("hello", "scratch", "scratch", 1_670_001, i64(700_000))}, Result{Breaches: []string{
+			"hello/scratch: size 1,670,001 B is over its budget of 1.67 MB (1,670,000 B) by 1 B (+<0.1%) (budgets.txt:2)",
+		}}},
+		{"both figures over, one line each", []report.Image{img("hello", "scratch", "scratch", 1_785_314, i64(919_831))}, Result{Breaches: []string{
+			"hello/scratch: size 1,785,314 B is over its budget of 1.67 MB (1,670,000 B) by 115,314 B (+6.9%) (budgets.txt:2)",
+			"hello/scratch: compressed 919,831 B is over its budget of 756 kB (756,000 B) by 163,831 B (+21.7%) (budgets.txt:2)",
+		}}},
+		{"a budget for another base is a note, not a breach", []report.Image{img("hello", "alpine", "alpine:3.22", 9_900_000, i64(4_000_000))}, Result{Notes: []string{
+			"hello/alpine: built on alpine:3.22; its size has a budget only on multistage-standin/busybox:1.35.0 (budgets.txt:3): not checked",
+		}}},
+		{"the budget for the image's base wins over the one for any base", []report.Image{img("echo", "alpine", "alpine:3.22", 11_000_000, nil)}, Result{}},
+		{"and the one for any base holds on others", []report.Image{img("echo", "alpine", "multistage-standin/busybox:1.35.0", 11_000_000, nil)}, Result{Breaches: []string{
+			"echo/alpine: size 11,000,000 B is over its budget of 9 MB (9,000,000 B) by 2,000,000 B (+22.2%) (budgets.txt:6)",
+		}}},
+		{"a budgeted figure not measured is a breach", []report.Image{img("echo", "scratch", "scratch", 5_771_426, nil)}, Result{Breaches: []string{
+			"echo/scratch: compressed not known (ok), so its budget of 2.6 MB (budgets.txt:4) cannot be checked",
+		}}},
+		{"a missing image cannot pass its budget", []report.Image{{App: "hello", Variant: "scratch", Base: "scratch", Status: report.Missing, Error: "not built: run mage all"}}, Result{Breaches: []string{
+			"hello/scratch: size not known (missing: not built: run mage all), so its budget of 1.67 MB (budgets.txt:2) cannot be checked",
+			"hello/scratch: compressed not known (missing: not built: run mage all), so its budget of 756 kB (budgets.txt:2) cannot be checked",
+		}}},
+		{"a failed image fails the run already", []report.Image{{App: "hello", Variant: "scratch", Status: report.Failed, Error: "building"}}, Result{}},
+	} {
+		got := budgets.Check(report.Report{Images: tt.images})
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: Check =\n%q\nwant\n%q", tt.description, got, tt.want)
+		}
+	}
+}
+
+// The budgets shipped at the repository root parse, and budget both
+// figures of every runtime image (every variant that is not single-stage).
+// That they pass, and are tight enough to catch a 10% regression, is
+// checked against the real images in internal/pipeline.
+func TestShippedBudgetsCoverEveryRuntimeImage(t *testing.T) {
+	path := filepath.Join("..", "..", File)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := Load(path, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range variant.Matrix {
+		if v.Style == variant.SingleStage {
+			continue
+		}
+		for _, fig := range []Figure{Size, Compressed} {
+			found := false
+			for _, b := range bs {
+				found = found || b.Variant == v.Name() && b.Figure == fig
+			}
+			if !found {
+				t.Errorf("%s: %s has no budget in %s", v.Name(), fig, path)
+			}
+		}
+	}
+}

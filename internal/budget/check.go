@@ -1,0 +1,121 @@
+package budget
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/go-multistage/multistage/internal/report"
+)
+
+// Result is what checking a report against the budgets found.
+type Result struct {
+	// Breaches fail the run: one line per figure over its budget, and per
+	// budgeted figure that could not be measured (a gate that cannot see
+	// stays shut).
+	Breaches []string
+	// Notes do not: budgets that hold only on another base than the one
+	// an image was built on.
+	Notes []string
+}
+
+// Check checks every image of r against the budgets. An image that failed
+// is not checked (its failure fails the run already), nor a variant that
+// is not in r.
+func (bs Budgets) Check(r report.Report) Result {
+	var res Result
+	for _, img := range r.Images {
+		if img.Status == report.Failed {
+			continue
+		}
+		name := img.App + "/" + img.Variant
+		for _, fig := range []Figure{Size, Compressed} {
+			b, others := bs.For(name, img.Base, fig)
+			if b == nil {
+				if len(others) > 0 {
+					res.Notes = append(res.Notes, fmt.Sprintf("%s: built on %s; its %s has a budget only on %s: not checked",
+						name, img.Base, fig, strings.Join(others, ", ")))
+				}
+				continue
+			}
+			got, known := figure(img, fig)
+			switch {
+			case !known:
+				why := string(img.Status)
+				if img.Error != "" {
+					why += ": " + img.Error
+				}
+				res.Breaches = append(res.Breaches, fmt.Sprintf("%s: %s not known (%s), so its budget of %s (%s) cannot be checked",
+					name, fig, why, b.Text, b.where()))
+			case got > b.Max:
+				res.Breaches = append(res.Breaches, Breach(name, *b, got))
+			}
+		}
+	}
+	return res
+}
+
+// For is the budget of the figure of variant name built on base: the one
+// for that base if there is one, else the one for any base. When neither
+// is there, others lists where the variant has a budget of that figure on
+// other bases ("multistage-standin/busybox:1.35.0 (budgets.txt:14)").
+func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []string) {
+	var any *Budget
+	for i := range bs {
+		c := &bs[i]
+		switch {
+		case c.Variant != name || c.Figure != fig:
+		case c.Base == base && base != "":
+			return c, nil
+		case c.Base == "":
+			any = c
+		default:
+			others = append(others, c.Base+" ("+c.where()+")")
+		}
+	}
+	if any != nil {
+		return any, nil
+	}
+	return nil, others
+}
+
+func figure(img report.Image, fig Figure) (int64, bool) {
+	if img.Status != report.OK {
+		return 0, false
+	}
+	switch fig {
+	case Size:
+		return img.SizeBytes, img.SizeBytes >= 0
+	case Compressed:
+		if img.CompressedBytes != nil && *img.CompressedBytes >= 0 {
+			return *img.CompressedBytes, true
+		}
+	}
+	return 0, false
+}
+
+// Breach is the line that says the figure of variant name, got bytes, is
+// over budget b:
+//
+//	hello/scratch: size 1,785,314 B is over its budget of 1.67 MB (1,670,000 B) by 115,314 B (+6.9%) (budgets.txt:9)
+func Breach(name string, b Budget, got int64) string {
+	over := got - b.Max
+	return fmt.Sprintf("%s: %s %s B is over its budget of %s (%s B) by %s B (%s) (%s)",
+		name, b.Figure, report.GroupThousands(got), b.Text, report.GroupThousands(b.Max),
+		report.GroupThousands(over), overPercent(over, b.Max), b.where())
+}
+
+// overPercent is over as a percentage of max, with a sign and one
+// decimal, rounded half up; "+<0.1%" rather than "+0.0%" for a breach of
+// less than that.
+func overPercent(over, max int64) string {
+	// Tenths of a percent: floor((over*2000 + max) / (2*max)).
+	q := new(big.Int).Mul(big.NewInt(over), big.NewInt(2000))
+	q.Add(q, big.NewInt(max))
+	q.Quo(q, new(big.Int).Mul(big.NewInt(max), big.NewInt(2)))
+	t := q.Int64()
+	if t == 0 {
+		return "+<0.1%"
+	}
+	return fmt.Sprintf("+%d.%d%%", t/10, t%10)
+}

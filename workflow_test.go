@@ -1,0 +1,122 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// actionlint checks GitHub Actions workflows. It is a Go module, so that
+// go test can run it wherever Go can reach the module proxy, GitHub or not.
+const actionlint = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+const workflow = ".github/workflows/ci.yml"
+
+// runActionlint runs actionlint on the workflow file path, in the
+// repository root. Shellcheck and pyflakes are turned off, so that the
+// verdict does not depend on what else is installed on the machine.
+func runActionlint(t *testing.T, path string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("go", "run", actionlint, "-no-color", "-shellcheck=", "-pyflakes=", path)
+	out, err := cmd.CombinedOutput()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("go run %s: %v\n%s", actionlint, err, out)
+	}
+	return string(out), err
+}
+
+// The CI workflow must pass actionlint: a broken workflow fails our own
+// CI here, where GitHub, which would run it, is not reachable. No skip: in
+// CI as anywhere, this needs Go and the module proxy only.
+func TestWorkflowPassesActionlint(t *testing.T) {
+	if out, err := runActionlint(t, workflow); err != nil {
+		t.Errorf("actionlint %s: %v\n%s", workflow, err, out)
+	}
+}
+
+// And actionlint, run so, must be able to fail.
+func TestActionlintRejectsABrokenWorkflow(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), ".github", "workflows")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "broken.yml")
+	broken := `on: push
+jobs:
+  test:
+    runs-on: ubuntu-24.04
+    needs: build
+    steps:
+      - run: echo ${{ github.event.pull_request.number }
+`
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runActionlint(t, path)
+	if err == nil {
+		t.Fatalf("actionlint passed a broken workflow:\n%s\n%s", broken, out)
+	}
+	for _, want := range []string{`job "test" needs job "build" which does not exist`, "[expression]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("actionlint's output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// pinnedRE is a uses: line pinned to a full commit SHA, with the release
+// in a comment: "uses: actions/checkout@<40 hex> # v5.0.0".
+var pinnedRE = regexp.MustCompile(`^\s*(?:- )?uses: [\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40} # v\d+\.\d+\.\d+$`)
+
+// unpinned lists the uses: lines of a workflow that are not pinned so.
+func unpinned(workflow string) []string {
+	var bad []string
+	for _, line := range strings.Split(workflow, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(strings.TrimSpace(line), "- "), "uses:") && !pinnedRE.MatchString(line) {
+			bad = append(bad, strings.TrimSpace(line))
+		}
+	}
+	return bad
+}
+
+func TestWorkflowPinsEveryActionToACommit(t *testing.T) {
+	data, err := os.ReadFile(workflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "uses:"); n < 3 {
+		t.Errorf("%s has %d uses: lines, want checkout, setup-go and upload-artifact at least", workflow, n)
+	}
+	if bad := unpinned(string(data)); len(bad) > 0 {
+		t.Errorf("%s: actions not pinned to a full commit SHA with its release in a comment:\n%s", workflow, strings.Join(bad, "\n"))
+	}
+	for _, tt := range []struct {
+		line   string
+		pinned bool
+	}{
+		{"      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0", true},
+		{"        uses: github/codeql-action/init@0123456789abcdef0123456789abcdef01234567 # v3.29.5", true},
+		{"      - uses: actions/checkout@v5", false},
+		{"      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", false},
+		{"      - uses: actions/checkout@08c6903 # v5.0.0", false},
+		{"        uses: actions/setup-go@main # v6.0.0", false},
+	} {
+		if got := len(unpinned(tt.line)) == 0; got != tt.pinned {
+			t.Errorf("pinned(%q) = %v, want %v", tt.line, got, tt.pinned)
+		}
+	}
+}
+
+// The workflow reads the report's schema from this line, to compare a pull
+// request with its base branch only when their reports are alike.
+func TestWorkflowFindsTheReportSchema(t *testing.T) {
+	data, err := os.ReadFile("internal/report/json.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^const Schema = [0-9]+$`).Match(data) {
+		t.Errorf("internal/report/json.go has no line `const Schema = <n>`, which %s reads", workflow)
+	}
+}
