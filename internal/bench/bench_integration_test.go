@@ -37,7 +37,7 @@ func echoOptions(t *testing.T) pipeline.Options {
 // echoSession builds the echo server on scratch if it is not current.
 func echoSession(t *testing.T) (*pipeline.Session, variant.Variant) {
 	t.Helper()
-	v, err := echoScratch()
+	v, err := echoScratch(variant.Matrix)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (b *bencher) sizes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range variant.Matrix {
+	for _, v := range b.s.Opts.Matrix {
 		if v.Style != variant.Scratch {
 			continue
 		}
@@ -61,7 +61,7 @@ func (b *bencher) sizes(ctx context.Context) error {
 			return err
 		}
 		var single int64
-		for _, s := range variant.Matrix {
+		for _, s := range b.s.Opts.Matrix {
 			if s.App == v.App && s.Style == variant.SingleStage {
 				if single, err = b.imageSize(ctx, s.Image()); err != nil {
 					return err

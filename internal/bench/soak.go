@@ -79,7 +79,7 @@ func SoakMarkdown(w io.Writer, r SoakResult) error {
 // current. The result goes to opts.Out, progress to opts.Log; the error
 // says why the soak failed.
 func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
-	v, err := echoScratch()
+	v, err := echoScratch(opts.Matrix)
 	if err != nil {
 		return err
 	}

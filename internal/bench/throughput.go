@@ -20,9 +20,10 @@ import (
 // bareDir is the bare net/http server the echo server is measured against.
 const bareDir = "bench/bare"
 
-// echoScratch is the variant the load goes to: the echo server on scratch.
-func echoScratch() (variant.Variant, error) {
-	for _, v := range variant.Matrix {
+// echoScratch is the variant of matrix the load goes to: the echo server
+// on scratch.
+func echoScratch(matrix []variant.Variant) (variant.Variant, error) {
+	for _, v := range matrix {
 		if v.Check.Path != "" && v.Style == variant.Scratch {
 			return v, nil
 		}
@@ -130,7 +131,7 @@ func (b *bencher) throughput(ctx context.Context) error {
 		b.res.Targets = append(b.res.Targets, Skipped(what, goal, "BENCH_LOAD_ROUNDS=0"))
 		return nil
 	}
-	v, err := echoScratch()
+	v, err := echoScratch(b.s.Opts.Matrix) // in the session's namespace
 	if err != nil {
 		return err
 	}
