@@ -446,7 +446,11 @@ func Run(ctx context.Context, opts Options, plan Plan) error {
 		if err := s.Print(r); err != nil {
 			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
 		}
-		return errors.Join(failed, checkFailures(r, outcomes), s.checkBudgets(budgets, r))
+		err := errors.Join(failed, checkFailures(r, outcomes), s.checkBudgets(budgets, r))
+		if err != nil && !EngineGone(err) && ctx.Err() == nil {
+			err = s.engineGone(ctx, err) // it may have died while the report was gathered
+		}
+		return err
 	}
 	return failed
 }
