@@ -105,6 +105,9 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
 	fmt.Fprintln(opts.Log, e.Describe())
 	var dirs, images []string
 	for _, v := range opts.Matrix {
