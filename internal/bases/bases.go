@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -210,10 +211,29 @@ func makeStandIn(ctx context.Context, c *docker.Client, si StandIn) (docker.Imag
 	if !errors.Is(err, docker.ErrNotFound) {
 		return info, err // made meanwhile by another process, or docker failed
 	}
+	engine, err := c.Platform(ctx)
+	if err != nil {
+		return info, err
+	}
+	if err := SamePlatform(engine, runtime.GOOS+"/"+runtime.GOARCH, c.Endpoint.String(), si.Tag); err != nil {
+		return info, err
+	}
 	if err := si.Build(ctx, c, si.Tag); err != nil {
 		return info, err
 	}
 	return c.Inspect(ctx, si.Tag)
+}
+
+// SamePlatform is nil when the engine (its docker version Server.Os/Arch)
+// runs what this machine does: the stand-ins are made of this machine's Go
+// toolchain and busybox, and on an engine of another OS or architecture
+// (a laptop of one driving a build box of another) they would not run.
+func SamePlatform(engine, here, where, tag string) error {
+	if engine == here {
+		return nil
+	}
+	return fmt.Errorf("the engine at %s is %s and this machine is %s: the offline stand-in %s is made from this machine's Go toolchain and busybox and would not run there. "+
+		"Give that engine real bases (have GO_IMAGE and ALPINE_IMAGE on it, or a registry it can pull them from), or use an engine of this machine's platform", where, engine, here, tag)
 }
 
 // importImage makes an image tagged tag from the root filesystem that fill

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -107,4 +108,16 @@ func TestLockFileExcludesAnotherHolder(t *testing.T) {
 		t.Fatalf("lockFile(released) = %v, want the lock", err)
 	}
 	unlock2()
+}
+
+func TestSamePlatform(t *testing.T) {
+	if err := SamePlatform("linux/amd64", "linux/amd64", "DOCKER_HOST=tcp://10.213.1.2:2375", "multistage-standin/go:go1.26.8"); err != nil {
+		t.Errorf("SamePlatform(same) = %v, want nil", err)
+	}
+	err := SamePlatform("linux/arm64", "linux/amd64", "DOCKER_HOST=tcp://10.213.1.2:2375", "multistage-standin/go:go1.26.8")
+	for _, want := range []string{"DOCKER_HOST=tcp://10.213.1.2:2375", "is linux/arm64", "this machine is linux/amd64", "multistage-standin/go:go1.26.8", "GO_IMAGE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("SamePlatform(arm64 engine, amd64 here) = %v, want an error containing %q", err, want)
+		}
+	}
 }

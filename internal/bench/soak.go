@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 type SoakResult struct {
 	Image   string
 	URL     string
+	Where   string // how URL reaches the server: "on its bridge address" or, on a remote engine, the published port
 	Config  SoakConfig
 	Load    load.Result
 	Idle    int64   // bytes in use before the load
@@ -51,8 +53,8 @@ func SoakMarkdown(w io.Writer, r SoakResult) error {
 	var b strings.Builder
 	c := r.Config
 	b.WriteString("# mage soak\n\n")
-	fmt.Fprintf(&b, "`%s`, hardened (`--read-only --cap-drop ALL --security-opt no-new-privileges`), on its bridge address %s: "+
-		"%d connections for %s (at most %s requests).\n\n", r.Image, r.URL, c.Conns, c.Time, report.GroupThousands(int64(c.Requests)))
+	fmt.Fprintf(&b, "`%s`, hardened (`--read-only --cap-drop ALL --security-opt no-new-privileges`), %s %s: "+
+		"%d connections for %s (at most %s requests).\n\n", r.Image, cmp.Or(r.Where, "on its bridge address"), r.URL, c.Conns, c.Time, report.GroupThousands(int64(c.Requests)))
 	l := r.Load
 	b.WriteString("| good answers | failed | req/s | p50 | p90 | p99 | max |\n|--:|--:|--:|--:|--:|--:|--:|\n")
 	fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n\n", report.GroupThousands(int64(l.OK)), l.Failed(), report.GroupThousands(int64(l.RPS()+0.5)), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max))
@@ -74,7 +76,8 @@ func SoakMarkdown(w io.Writer, r SoakResult) error {
 }
 
 // Soak loads the echo server on scratch, started hardened, on its bridge
-// address for cfg.Time (and at most cfg.Requests requests), sampling its
+// address (on a remote engine, the port it publishes on its host's
+// address: see startServer) for cfg.Time (and at most cfg.Requests requests), sampling its
 // memory with docker stats. It builds the image first if it is not
 // current. The result goes to opts.Out, progress to opts.Log; the error
 // says why the soak failed.
@@ -98,11 +101,20 @@ func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
 	}
 	defer stop()
 	if err := load.Reachable(ctx, srv.URL, v.Check.Body, 10*time.Second); err != nil {
-		return fmt.Errorf("%s is not reachable on its bridge address from the host (on Docker Desktop or a remote engine it is not routable): %w", srv.Name, err)
+		if s.Docker.Endpoint.Remote {
+			return fmt.Errorf("%s does not answer on the port the remote engine at %s publishes: %w", srv.Name, s.Docker.Endpoint, err)
+		}
+		return fmt.Errorf("%s is not reachable on its bridge address from the host (on Docker Desktop it is not routable): %w", srv.Name, err)
+	}
+	if s.Docker.Endpoint.Remote {
+		fmt.Fprintf(opts.Log, "soak: the engine is remote (%s): loading the port it publishes on its host, through docker-proxy and the network between, not the container's bridge address\n", s.Docker.Endpoint)
 	}
 	fmt.Fprintf(opts.Log, "soak: %s on %s: %d connections for %s, memory every %s\n", v.Image(), srv.URL, cfg.Conns, cfg.Time, cfg.SampleEvery)
 
 	r := SoakResult{Image: v.Image(), URL: srv.URL, Config: cfg}
+	if e := s.Docker.Endpoint; e.Remote {
+		r.Where = "on the port its remote engine (" + e.String() + ") publishes on its host, through docker-proxy (the bridge of another host is never dialled),"
+	}
 	mem := func() (int64, error) { return memUsage(ctx, s.Docker, srv.Name) }
 	if r.Idle, err = mem(); err != nil {
 		return err

@@ -38,8 +38,11 @@ type container struct {
 }
 
 // startServer runs v's image detached and hardened, labelled as the
-// project's and with run, publishing nothing: load goes to its bridge
-// address, not through docker-proxy. stop removes it, whatever happened.
+// project's and with run. On a local engine it publishes nothing: load
+// goes to its bridge address, not through docker-proxy. On a remote engine
+// the bridge is the other host's network, never dialled from here: the
+// port is published on the engine host's address and load goes there.
+// stop removes it, whatever happened.
 func startServer(ctx context.Context, c *docker.Client, v variant.Variant, run string) (container, func(), error) {
 	return startContainer(ctx, c, v, run, "")
 }
@@ -55,8 +58,16 @@ func startContainer(ctx context.Context, c *docker.Client, v variant.Variant, ru
 		Detach:   true,
 		Hardened: true,
 	}
-	if hostAddr != "" {
+	remote := c.Endpoint.Remote
+	switch {
+	case hostAddr != "" && remote:
+		// Its host's loopback is not ours: dialling hostAddr here would
+		// reach this machine, not the container.
+		return container{}, func() {}, fmt.Errorf("a container on the host network of the remote engine at %s is not reachable from here", c.Endpoint)
+	case hostAddr != "":
 		spec.Network, spec.Env = "host", map[string]string{"ADDR": hostAddr}
+	case remote:
+		spec.Publish, spec.PublishIP = v.Check.Port, c.Endpoint.HostIP
 	}
 	stop := func() { c.RemoveContainer(ctx, spec.Name) }
 	fail := func(err error) (container, func(), error) {
@@ -67,6 +78,17 @@ func startContainer(ctx context.Context, c *docker.Client, v variant.Variant, ru
 		return fail(err)
 	}
 	addr := hostAddr
+	if remote {
+		out, err := c.Cmd(ctx, "port", spec.Name, v.Check.Port+"/tcp")
+		if err != nil {
+			return fail(err)
+		}
+		a, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+		if h, _, err := net.SplitHostPort(a); err != nil || h != c.Endpoint.HostIP {
+			return fail(fmt.Errorf("docker port %s: %q, want %s:<port>, the engine host's address", spec.Name, out, c.Endpoint.HostIP))
+		}
+		addr = a
+	}
 	if addr == "" {
 		out, err := c.Cmd(ctx, "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", spec.Name)
 		if err != nil {
@@ -169,6 +191,14 @@ func (b *bencher) throughput(ctx context.Context) error {
 		s    *side
 		addr string
 	}{{hostNet, hostAddr}, {bridge, ""}} {
+		if e := b.c.Endpoint; e.Remote {
+			// Neither the remote host's loopback nor its bridge is ours:
+			// a request to either from here would go to the wrong place.
+			why := fmt.Sprintf("the engine is remote (%s): its host's loopback and its bridge addresses are that host's, never dialled from here; not measured", e)
+			b.say("%s: %s", d.s.name, why)
+			b.res.Notes = append(b.res.Notes, fmt.Sprintf("Throughput, %s: %s.", d.s.name, why))
+			continue
+		}
 		srv, stop, err := startContainer(ctx, b.c, v, b.s.ID, d.addr)
 		if err != nil {
 			return err

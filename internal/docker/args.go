@@ -2,6 +2,7 @@ package docker
 
 import (
 	"sort"
+	"strings"
 )
 
 // BuildSpec is one image build, as plain data.
@@ -43,14 +44,18 @@ func BuildArgs(s BuildSpec) []string {
 
 // RunSpec is one container run, as plain data.
 type RunSpec struct {
-	Image    string
-	Name     string            // unique, so that clean-up removes exactly this container
-	Labels   map[string]string // find every container the project started
-	Detach   bool
-	Publish  string            // container port to publish on 127.0.0.1 at a free host port, e.g. "8080"
-	Network  string            // --network; "" is docker's default bridge
-	Env      map[string]string // --env
-	Hardened bool              // read-only root, no capabilities, no privilege escalation
+	Image   string
+	Name    string            // unique, so that clean-up removes exactly this container
+	Labels  map[string]string // find every container the project started
+	Detach  bool
+	Publish string // container port to publish at a free host port, e.g. "8080"
+	// PublishIP is the one host address the port is published on: the
+	// engine host's address that this machine reaches (Endpoint.HostIP);
+	// "" is 127.0.0.1.
+	PublishIP string
+	Network   string            // --network; "" is docker's default bridge
+	Env       map[string]string // --env
+	Hardened  bool              // read-only root, no capabilities, no privilege escalation
 }
 
 // RunArgs is the argument list of `docker run` for s.
@@ -62,14 +67,16 @@ func RunArgs(s RunSpec) []string {
 	for _, k := range sortedKeys(s.Labels) {
 		args = append(args, "--label", k+"="+s.Labels[k])
 	}
+	// --rm for a detached server too: docker removes it when it stops, and
+	// an engine that died mid-run removes it when it starts again, where no
+	// clean-up of ours can reach it.
+	args = append(args, "--rm")
 	if s.Detach {
 		args = append(args, "--detach")
-	} else {
-		args = append(args, "--rm")
 	}
 	if s.Publish != "" {
-		// Loopback only, host port chosen by the engine: two runs never collide.
-		args = append(args, "--publish", "127.0.0.1::"+s.Publish)
+		// One address only, host port chosen by the engine: two runs never collide.
+		args = append(args, "--publish", PublishAddr(s.PublishIP)+"::"+s.Publish)
 	}
 	if s.Network != "" {
 		args = append(args, "--network", s.Network)
@@ -85,6 +92,17 @@ func RunArgs(s RunSpec) []string {
 		)
 	}
 	return append(args, s.Image)
+}
+
+// PublishAddr is ip as --publish takes it: IPv6 in brackets, "" as 127.0.0.1.
+func PublishAddr(ip string) string {
+	switch {
+	case ip == "":
+		return loopback
+	case strings.Contains(ip, ":"):
+		return "[" + ip + "]"
+	}
+	return ip
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -48,12 +48,22 @@ func TestRunArgs(t *testing.T) {
 		{
 			description: "a hardened server on loopback only",
 			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Publish: "8080", Hardened: true},
-			want:        "run --name n --pull never --detach --publish 127.0.0.1::8080 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+			want:        "run --name n --pull never --rm --detach --publish 127.0.0.1::8080 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+		},
+		{
+			description: "a server on a remote engine, published on that host's address only",
+			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Publish: "8080", PublishIP: "10.213.7.2"},
+			want:        "run --name n --pull never --rm --detach --publish 10.213.7.2::8080 img",
+		},
+		{
+			description: "an IPv6 engine host in brackets",
+			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Publish: "8080", PublishIP: "fd00::2"},
+			want:        "run --name n --pull never --rm --detach --publish [fd00::2]::8080 img",
 		},
 		{
 			description: "the same server on the host's network, told where to listen",
 			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Network: "host", Env: map[string]string{"ADDR": "127.0.0.1:9"}, Hardened: true},
-			want:        "run --name n --pull never --detach --network host --env ADDR=127.0.0.1:9 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+			want:        "run --name n --pull never --rm --detach --network host --env ADDR=127.0.0.1:9 --read-only --cap-drop ALL --security-opt no-new-privileges img",
 		},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,9 @@ type Client struct {
 	Docker  string   // the docker CLI
 	Builder []string // the build command before its arguments, e.g. docker buildx build
 	Run     Runner
+	// Endpoint is where the engine is (see Locate); errors about the
+	// engine name it.
+	Endpoint Endpoint
 }
 
 // New finds the docker CLI and checks that a daemon answers. It does not
@@ -37,6 +40,9 @@ type Client struct {
 func New(ctx context.Context) (*Client, error) {
 	c, err := Find()
 	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Locate(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := c.Ping(ctx); err != nil {
@@ -59,29 +65,37 @@ func Find() (*Client, error) {
 func (c *Client) Ping(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
-	out, err := c.Cmd(ctx, "version", "--format", "{{.Server.Version}}")
+	out, err := c.Run(ctx, Cmd{Args: []string{c.Docker, "version", "--format", "{{.Server.Version}}"}})
 	if err != nil {
-		return "", fmt.Errorf("no Docker daemon answers at %s (waited at most %s): start the daemon or fix DOCKER_HOST: %w", daemonAddr(), PingTimeout, err)
+		return "", fmt.Errorf("no Docker daemon answers at %s (waited at most %s): %s: %w", c.endpoint(), PingTimeout, c.endpoint().Fix(), err)
 	}
 	return strings.TrimSpace(out), nil
 }
 
-func daemonAddr() string {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		return "DOCKER_HOST=" + h
+// Platform is the engine's OS and architecture as docker version says
+// them, "linux/amd64": what the images it runs must be built for.
+func (c *Client) Platform(ctx context.Context) (string, error) {
+	out, err := c.Cmd(ctx, "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}")
+	if err != nil {
+		return "", err
 	}
-	return "the docker CLI's current context (DOCKER_HOST is unset)"
+	p := strings.TrimSpace(out)
+	if os, arch, ok := strings.Cut(p, "/"); !ok || os == "" || arch == "" || strings.Contains(arch, "/") {
+		return "", fmt.Errorf("docker version: unexpected Server.Os/Server.Arch %.100q", out)
+	}
+	return p, nil
 }
 
 // Cmd runs docker with args and returns its stdout.
 func (c *Client) Cmd(ctx context.Context, args ...string) (string, error) {
-	return c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...)})
+	out, err := c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...)})
+	return out, c.engineErr(err)
 }
 
 // Stream runs docker with args, with the given stdin and stdout.
 func (c *Client) Stream(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {
 	_, err := c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...), Stdin: stdin, Stdout: stdout})
-	return err
+	return c.engineErr(err)
 }
 
 // Build builds s with BuildKit and returns the new image's ID.
@@ -98,7 +112,7 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (string, error) {
 	s.IIDFile = tmp.Name()
 	args := append(append([]string{}, c.Builder...), BuildArgs(s)...)
 	if _, err := c.Run(ctx, Cmd{Args: args}); err != nil {
-		return "", err
+		return "", c.engineErr(err)
 	}
 	id, err := os.ReadFile(s.IIDFile)
 	if err != nil || !strings.HasPrefix(string(id), "sha256:") {

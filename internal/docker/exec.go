@@ -36,6 +36,10 @@ func (e *CmdError) Unwrap() error { return e.Err }
 // reason); else the first line of the error.
 func Summary(err error) string {
 	var ce *CmdError
+	var ee *EngineError
+	if errors.As(err, &ee) {
+		return ee.summary()
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		s, _, _ := strings.Cut(err.Error(), "\n")
 		if errors.As(err, &ce) {

@@ -99,6 +99,16 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Where the engine is, decided once and said first: every error about
+	// the engine names it, and the echo check publishes on its host.
+	e, err := c.Locate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	fmt.Fprintln(opts.Log, e.Describe())
 	var dirs, images []string
 	for _, v := range opts.Matrix {
 		if !slices.Contains(dirs, v.Dir) {
@@ -239,10 +249,30 @@ func (s *Session) build(ctx context.Context, verifyToo, measure bool) ([]Outcome
 		outcomes[slices.Index(s.Opts.Matrix, o.Variant)] = o
 	}
 	failed := Failures(outcomes)
+	if failed != nil && ctx.Err() == nil {
+		failed = s.engineGone(ctx, failed)
+	}
 	if failed != nil || ctx.Err() != nil {
 		s.sweep(ctx)
 	}
 	return outcomes, failed
+}
+
+// engineGone asks the engine again after variants failed: when it no longer
+// answers, the run's error says so first, naming where it was, rather than
+// leaving the user six docker errors to read.
+func (s *Session) engineGone(ctx context.Context, failed error) error {
+	if _, err := s.Docker.Ping(ctx); err == nil {
+		return failed
+	}
+	return errors.Join(fmt.Errorf("the Docker engine at %s stopped answering during the run (%s). "+
+		"The containers this run started there run with --rm: the engine removes them itself when it starts again", s.Docker.Endpoint, s.Docker.Endpoint.Fix()), failed)
+}
+
+// EngineGone says whether err is a run that ended because the engine
+// stopped answering.
+func EngineGone(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "stopped answering during the run")
 }
 
 // Verify runs and checks every variant's image as it is, building nothing:
@@ -413,13 +443,33 @@ func Run(ctx context.Context, opts Options, plan Plan) error {
 		return err
 	}
 	outcomes, failed := s.build(ctx, plan.Verify, plan.Report)
-	if plan.Report && ctx.Err() == nil {
+	if plan.Report && ctx.Err() == nil && !EngineGone(failed) {
 		r := s.Gather(ctx, outcomes)
 		r.Baseline = baseline
 		if err := s.Print(r); err != nil {
 			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
 		}
-		return errors.Join(failed, s.checkBudgets(budgets, r))
+		err := errors.Join(failed, checkFailures(r, outcomes), s.checkBudgets(budgets, r))
+		if err != nil && !EngineGone(err) && ctx.Err() == nil {
+			err = s.engineGone(ctx, err) // it may have died while the report was gathered
+		}
+		return err
 	}
 	return failed
+}
+
+// checkFailures names the images whose check failed while the report was
+// gathered (the start-up runs of mage report), where the build step did
+// not already say so.
+func checkFailures(r report.Report, outcomes []Outcome) error {
+	var errs []error
+	for i, img := range r.Images {
+		if img.Check == report.CheckFailed && outcomes[i].Err == nil {
+			errs = append(errs, fmt.Errorf("%s: %s", outcomes[i].Variant.Name(), img.Error))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(append([]error{fmt.Errorf("%d image(s) failed their check", len(errs))}, errs...)...)
 }

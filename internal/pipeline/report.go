@@ -29,10 +29,12 @@ const startupRuns = 3
 // whatever image may be on the engine.
 func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report {
 	failed, verified := map[string]string{}, map[string]time.Duration{}
+	checkFailed := map[string]bool{}
 	for _, o := range outcomes {
 		switch {
 		case o.Err != nil:
 			failed[o.Variant.Name()] = o.Step + " failed: " + docker.Summary(o.Err)
+			checkFailed[o.Variant.Name()] = o.Step == "verifying"
 		case o.Startup > 0:
 			verified[o.Variant.Name()] = o.Startup
 		}
@@ -50,6 +52,9 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 		switch {
 		case failed[v.Name()] != "":
 			img.Status, img.Error = report.Failed, failed[v.Name()]
+			if checkFailed[v.Name()] {
+				img.Check = report.CheckFailed
+			}
 		case ierr != nil:
 			img.Status, img.Error = report.Missing, docker.Summary(ierr)
 		case !ok:
@@ -62,11 +67,27 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 	if ctx.Err() != nil {
 		s.sweep(ctx) // start-up runs cut short
 	}
-	return report.Report{Engine: s.Engine.String(), Store: s.Engine.Store, Images: images}
+	engine := s.Engine.String()
+	if e := s.Docker.Endpoint; e.Remote {
+		engine += ", remote, at " + e.String()
+	}
+	return report.Report{Engine: engine, Store: s.Engine.Store, Images: images}
 }
 
 func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {
-	f, err := s.measureInfo(ctx, v, info, verified)
+	if verified > 0 {
+		img.Check = report.Verified
+	}
+	f, run, err := s.measureInfo(ctx, v, info, verified)
+	switch {
+	case run.err != nil && ctx.Err() == nil:
+		// The start-up runs are checks too: one that failed fails the
+		// image, as the check of mage all would have.
+		img.Status, img.Error, img.Check = report.Failed, "verifying failed: "+docker.Summary(run.err), report.CheckFailed
+		return
+	case run.ran && run.err == nil:
+		img.Check = report.Verified
+	}
 	if err != nil {
 		img.Status, img.Error = report.Missing, "reading the image: "+docker.Summary(err)
 		return
@@ -100,21 +121,34 @@ func (s *Session) measure(ctx context.Context, v variant.Variant, id string, ver
 	if err != nil {
 		return // the report says what is missing
 	}
-	if _, err := s.measureInfo(ctx, v, info, verified); err != nil {
+	_, run, err := s.measureInfo(ctx, v, info, verified)
+	if err != nil {
 		s.warn("reading %s: %v", v.Name(), err)
 	}
+	if run.err != nil {
+		s.warn("measuring the start-up time of %s: %v", v.Name(), run.err)
+	}
+}
+
+// startupRun says whether measuring the start-up time ran the image, and
+// the error of the check when it failed.
+type startupRun struct {
+	ran bool
+	err error
 }
 
 // measureInfo returns the cached figures of the image, reading its layers
 // and measuring its start-up time when they are not known; the two at once,
 // as one reads docker save and the other runs the image. It fails only
 // when the image cannot be read: a start-up time is a figure the report
-// can do without.
-func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) (facts.Facts, error) {
+// can do without, but the runs that measure it check the image, and run
+// says what they found.
+func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) (f facts.Facts, run startupRun, _ error) {
 	f, err := s.Facts.Load(info.ID)
 	if err != nil {
 		s.warn("reading the cached figures of %s: %v", v.Name(), err)
 	}
+	run.ran = verified > 0
 	var measured facts.Facts
 	readErr := concurrently(func() error {
 		if complete(f.Image) {
@@ -131,8 +165,9 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 		if f.StartupSeconds != nil {
 			return nil
 		}
+		run.ran = true
 		if d, err := s.startup(ctx, v, verified); err != nil {
-			s.warn("measuring the start-up time of %s: %v", v.Name(), err)
+			run.err = err
 		} else {
 			secs := d.Seconds()
 			measured.StartupSeconds = &secs
@@ -150,7 +185,7 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 			f.StartupSeconds = measured.StartupSeconds
 		}
 	}
-	return f, readErr
+	return f, run, readErr
 }
 
 // complete says whether a cached image holds every figure the report

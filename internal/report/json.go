@@ -108,6 +108,7 @@ type jsonImage struct {
 	BaseDigestKind  *string     `json:"base_digest_kind"`
 	Status          Status      `json:"status"`
 	Error           *string     `json:"error"`
+	Check           string      `json:"check"` // verified, failed or not_checked: this run's check of the image
 	SizeBytes       *int64      `json:"size_bytes"`
 	DockerSizeBytes *int64      `json:"docker_size_bytes"`
 	CompressedBytes *int64      `json:"compressed_bytes"`
@@ -139,6 +140,10 @@ func toJSON(img Image) jsonImage {
 		BaseNote: nonEmpty(img.BaseNote),
 		Status:   img.Status,
 		Error:    nonEmpty(img.Error),
+		Check:    string(img.Check),
+	}
+	if j.Check == "" {
+		j.Check = "not_checked"
 	}
 	if img.BaseDigest != "" {
 		j.BaseDigest, j.BaseDigestKind = &img.BaseDigest, nonEmpty(string(img.BaseDigestKind))

@@ -32,7 +32,7 @@ func decodeJSON(t *testing.T, r Report) []map[string]any {
 }
 
 var jsonKeys = []string{
-	"app", "variant", "image", "id", "base", "base_note", "status", "error",
+	"app", "variant", "image", "id", "base", "base_note", "status", "error", "check",
 	"size_bytes", "docker_size_bytes", "compressed_bytes", "layers", "user", "build_seconds",
 	"startup_seconds", "history", "base_digest", "base_digest_kind", "files", "has_shell", "setuid_files",
 	"baseline",

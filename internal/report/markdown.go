@@ -17,7 +17,8 @@ func Markdown(w io.Writer, r Report) error {
 	if r.Engine != "" {
 		b.WriteString("Measured on " + escapeCell(r.Engine) + ".\n\n")
 	}
-	b.WriteString("Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
+	b.WriteString("*checked* = what this run found when it ran the image and checked its output or answer: verified, **FAIL**, or not checked (this run did not run it; its figures are from an earlier run). " +
+		"Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
 		"*size* = the image's unpacked content, measured from its layers, the same on every engine and image store; " +
 		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: the layers as the engine keeps them gzipped (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
 		"*vs single-stage* = change in exact uncompressed bytes against the same app's single-stage image; " +
@@ -89,6 +90,17 @@ func groupByApp(images []Image) []appImages {
 	return apps
 }
 
+// checkCell says what this run's check of the image found.
+func checkCell(c Check) string {
+	switch c {
+	case Verified:
+		return "verified"
+	case CheckFailed:
+		return "**FAIL**"
+	}
+	return "not checked"
+}
+
 func statusLabel(s Status) string {
 	if s == "" {
 		return "unknown status"
@@ -100,13 +112,13 @@ func statusLabel(s Status) string {
 const maxError = 160
 
 func writeTable(b *strings.Builder, app appImages) {
-	b.WriteString("| variant | base | size | compressed | layers | user | vs single-stage | build | start-up | files | shell | setuid |\n")
-	b.WriteString("|:--|:--|--:|--:|--:|:--|--:|--:|--:|--:|:--|--:|\n")
+	b.WriteString("| variant | checked | base | size | compressed | layers | user | vs single-stage | build | start-up | files | shell | setuid |\n")
+	b.WriteString("|:--|:--|:--|--:|--:|--:|:--|--:|--:|--:|--:|:--|--:|\n")
 	baseline := app.baseline()
 	baseBytes, haveBase := app.baselineBytes()
 	for i := range app.images {
 		img := &app.images[i]
-		cells := []string{escapeCell(img.Variant), baseCell(img)}
+		cells := []string{escapeCell(img.Variant), checkCell(img.Check), baseCell(img)}
 		if img.Status != OK {
 			// No figure at all, not even a stale one from an earlier build.
 			msg := "**" + statusLabel(img.Status) + "**"

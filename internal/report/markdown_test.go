@@ -36,7 +36,7 @@ func row(t *testing.T, md, app, variant string) string {
 func TestMarkdownMissingHasNoStaleFigures(t *testing.T) {
 	md := markdown(t, missingImage())
 	got := row(t, md, "echo", "scratch")
-	want := "| scratch | `scratch` | **missing**: No such image: multistage/echo:scratch | – | – | – | – | – | – | – | – | – |"
+	want := "| scratch | not checked | `scratch` | **missing**: No such image: multistage/echo:scratch | – | – | – | – | – | – | – | – | – |"
 	if got != want {
 		t.Errorf("missing row = %q, want %q", got, want)
 	}
@@ -53,7 +53,7 @@ func TestMarkdownFailedIsShownNotDropped(t *testing.T) {
 	// echo's baseline failed: nothing can be compared with it.
 	for _, v := range []string{"alpine", "scratch"} {
 		cells := strings.Split(row(t, md, "echo", v), " | ")
-		if got := cells[6]; got != "–" {
+		if got := cells[7]; got != "–" {
 			t.Errorf("echo %s vs single-stage = %q, want –", v, got)
 		}
 	}
@@ -65,9 +65,28 @@ func TestMarkdownFailedIsShownNotDropped(t *testing.T) {
 func TestMarkdownUnknownsAreDashes(t *testing.T) {
 	md := markdown(t, unknownFigures())
 	cells := strings.Split(row(t, md, "hello", "scratch"), " | ")
-	for _, i := range []int{3, 7, 8, 9, 10, 11} { // compressed, build, start-up, files, shell, setuid
+	for _, i := range []int{4, 8, 9, 10, 11, 12} { // compressed, build, start-up, files, shell, setuid
 		if got := strings.TrimSuffix(cells[i], " |"); got != "–" {
 			t.Errorf("hello scratch cell %d = %q, want –", i, got)
+		}
+	}
+}
+
+// Every row says what this run's check found, the same words in mage all
+// and mage report.
+func TestMarkdownSaysWhatThisRunChecked(t *testing.T) {
+	r := fullMatrix()
+	r.Images[0].Check = Verified
+	r.Images[1].Check = CheckFailed
+	r.Images[1].Status, r.Images[1].Error = Failed, "verifying failed: GET /alpacas: no good answer"
+	md := markdown(t, r)
+	for _, tt := range []struct{ variant, want string }{
+		{"single-stage", "| single-stage | verified |"},
+		{"alpine", "| alpine | **FAIL** |"},
+		{"scratch", "| scratch | not checked |"},
+	} {
+		if got := row(t, md, "hello", tt.variant); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("hello %s row = %q, want it to start %q", tt.variant, got, tt.want)
 		}
 	}
 }

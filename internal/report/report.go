@@ -16,6 +16,9 @@ type Image struct {
 	BaseDigestKind DigestKind
 	Status         Status // OK, Failed, Missing
 	Error          string // one-line reason when Failed or Missing
+	// Check says whether this run ran the image and checked what it does:
+	// Verified, CheckFailed, or "" (NotChecked) when it did not run it.
+	Check Check
 
 	SizeBytes       int64    // unpacked content, summed over the layers; meaningful only when Status == OK
 	DockerSizeBytes int64    // what docker image inspect (and docker images) says; 0 = not known
@@ -58,6 +61,15 @@ const (
 	OK      Status = "ok"
 	Failed  Status = "failed"
 	Missing Status = "missing"
+)
+
+// Check is what this run's check of an image found.
+type Check string
+
+const (
+	NotChecked  Check = ""         // this run did not run the image (its figures are from an earlier run)
+	Verified    Check = "verified" // this run ran it and it did its job
+	CheckFailed Check = "failed"   // this run ran it and it did not
 )
 
 // Report is the whole build matrix.

@@ -5,12 +5,14 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -71,8 +73,15 @@ func checkStdout(ctx context.Context, c *docker.Client, v variant.Variant, spec 
 	return took, nil
 }
 
+// checkServer publishes the server's port on the engine host's address
+// that this machine reaches (loopback for a local engine, the address
+// DOCKER_HOST or the context names for a remote one), on that address
+// only, and GETs it there: the check goes the way a user of the image
+// would, through the engine's published port. It never dials a container's
+// bridge address, which on a remote engine is another host's network.
 func checkServer(ctx context.Context, c *docker.Client, v variant.Variant, spec docker.RunSpec) (time.Duration, error) {
-	spec.Detach, spec.Publish = true, v.Check.Port
+	spec.Detach, spec.Publish, spec.PublishIP = true, v.Check.Port, c.Endpoint.HostIP
+	hostIP := cmp.Or(c.Endpoint.HostIP, "127.0.0.1")
 	start := time.Now()
 	if _, err := c.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
 		return 0, err
@@ -82,8 +91,9 @@ func checkServer(ctx context.Context, c *docker.Client, v variant.Variant, spec 
 		return 0, err
 	}
 	addr := firstLine(out)
-	if !strings.HasPrefix(addr, "127.0.0.1:") {
-		return 0, fmt.Errorf("docker port %s %s/tcp = %q, want 127.0.0.1:<port>", spec.Name, v.Check.Port, out)
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != hostIP || port == "" {
+		return 0, fmt.Errorf("docker port %s %s/tcp = %q, want %s (the engine host's address, from %s)", spec.Name, v.Check.Port, out, net.JoinHostPort(hostIP, "<port>"), c.Endpoint)
 	}
 	url := "http://" + addr + v.Check.Path
 	got, err := poll(ctx, url)

@@ -1,0 +1,283 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// remoteEngine is the test host .ci/run starts (.ci/testhost: a Docker
+// Engine listening on TCP in a network namespace of its own, reached over
+// a veth pair): its DOCKER_HOST, from MULTISTAGE_REMOTE_DOCKER_HOST, and
+// its name for .ci/testhost, from MULTISTAGE_REMOTE_TESTHOST. Without it
+// the test is skipped, unless CI is set: there it fails.
+func remoteEngine(t *testing.T) (host, name string) {
+	t.Helper()
+	host, name = os.Getenv("MULTISTAGE_REMOTE_DOCKER_HOST"), os.Getenv("MULTISTAGE_REMOTE_TESTHOST")
+	if host == "" || name == "" {
+		msg := "MULTISTAGE_REMOTE_DOCKER_HOST and MULTISTAGE_REMOTE_TESTHOST name no test host (.ci/run starts one with .ci/testhost start NAME)"
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set and " + msg)
+		}
+		t.Skip(msg)
+	}
+	return host, name
+}
+
+// syncBuffer is a log the run writes from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+	t  *testing.T
+	ok chan struct{} // closed at the first "ok" line
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	if w.ok != nil && bytes.HasPrefix(p, []byte("ok ")) {
+		close(w.ok)
+		w.ok = nil
+	}
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// remoteOptions are the test options on the engine DOCKER_HOST names now,
+// with a log of their own and a figures cache of their own; the images
+// the test makes there are removed after it.
+func remoteOptions(t *testing.T) (Options, *syncBuffer) {
+	opts := testOptions(t)
+	opts.CacheDir = t.TempDir()
+	log := &syncBuffer{t: t}
+	opts.Log = log
+	host := os.Getenv("DOCKER_HOST")
+	t.Cleanup(func() { removeRemoteNamespace(t, host) })
+	return opts, log
+}
+
+// removeRemoteNamespace removes this binary's images from the engine at
+// host (TestMain removes them from the default engine only).
+func removeRemoteNamespace(t *testing.T, host string) {
+	ctx := context.Background()
+	out, err := exec.CommandContext(ctx, "docker", "-H", host, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}").Output()
+	if err != nil {
+		t.Logf("listing the images on %s: %v", host, err)
+		return
+	}
+	var refs []string
+	for _, ref := range strings.Fields(string(out)) {
+		if strings.HasPrefix(ref, sandbox.Namespace+"/") {
+			refs = append(refs, ref)
+		}
+	}
+	if len(refs) > 0 {
+		if out, err := exec.CommandContext(ctx, "docker", append([]string{"-H", host, "image", "rm", "--force"}, refs...)...).CombinedOutput(); err != nil {
+			t.Errorf("removing %s from %s: %v\n%s", refs, host, err, out)
+		}
+	}
+}
+
+// okLines are the progress lines that say a variant is ok.
+func okLines(log string) []string {
+	var ok []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.HasPrefix(l, "ok ") {
+			ok = append(ok, l)
+		}
+	}
+	return ok
+}
+
+// projectContainers lists the project's containers on the engine at host.
+func projectContainers(t *testing.T, host string) string {
+	t.Helper()
+	out, err := exec.Command("docker", "-H", host, "ps", "--all", "--format", "{{.Names}} {{.Status}}", "--filter", "label="+variant.ProjectLabel).Output()
+	if err != nil {
+		t.Fatalf("listing the containers on %s: %v", host, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// mage all against an engine on another host, over TCP: the first line
+// says where the engine is, every variant is built and verified there (the
+// echo check through the port published on that host's address), and the
+// report says so; mage report afterwards checks nothing and says that.
+func TestRemoteEngineOverTCP(t *testing.T) {
+	host, _ := remoteEngine(t)
+	t.Setenv("DOCKER_HOST", host)
+	ctx := context.Background()
+	opts, log := remoteOptions(t)
+	if err := Run(ctx, opts, Plan{Verify: true, Report: true}); err != nil {
+		t.Fatalf("mage all on %s: %v", host, err)
+	}
+	first, _, _ := strings.Cut(log.String(), "\n")
+	ip := strings.TrimSuffix(strings.TrimPrefix(host, "tcp://"), ":2375")
+	if want := "engine: remote, at DOCKER_HOST=" + host + "; published ports are reached at " + ip; first != want {
+		t.Errorf("first line = %q, want %q", first, want)
+	}
+	if ok := okLines(log.String()); len(ok) != len(variant.Matrix) {
+		t.Errorf("%d ok lines, want %d:\n%s", len(ok), len(variant.Matrix), log.String())
+	}
+	md := opts.Out.(*bytes.Buffer).String()
+	if !strings.Contains(md, "remote, at DOCKER_HOST="+host) {
+		t.Errorf("the report does not name the remote engine:\n%.600s", md)
+	}
+	if n := strings.Count(md, " | verified | "); n != len(variant.Matrix) {
+		t.Errorf("mage all: %d rows verified, want %d", n, len(variant.Matrix))
+	}
+	if left := projectContainers(t, host); left != "" {
+		t.Errorf("containers left on %s: %s", host, left)
+	}
+
+	opts.Out = &bytes.Buffer{}
+	if err := Run(ctx, opts, Plan{Report: true}); err != nil {
+		t.Fatalf("mage report on %s: %v", host, err)
+	}
+	if n := strings.Count(opts.Out.(*bytes.Buffer).String(), " | not checked | "); n != len(variant.Matrix) {
+		t.Errorf("mage report after mage all: %d rows not checked, want %d", n, len(variant.Matrix))
+	}
+}
+
+// newContext makes a docker context that reaches host, removed after the test.
+func newContext(t *testing.T, host string) string {
+	t.Helper()
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "multistage-test-" + hex.EncodeToString(b)
+	if out, err := exec.Command("docker", "context", "create", name, "--docker", "host="+host).CombinedOutput(); err != nil {
+		t.Fatalf("docker context create: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "context", "rm", "--force", name).Run() })
+	return name
+}
+
+// unsetenv unsets k for the test, and sets it back after.
+func unsetenv(t *testing.T, k string) {
+	t.Setenv(k, "")
+	os.Unsetenv(k)
+}
+
+// The same through a docker context (DOCKER_CONTEXT), with DOCKER_HOST unset.
+func TestRemoteEngineThroughAContext(t *testing.T) {
+	host, _ := remoteEngine(t)
+	name := newContext(t, host)
+	unsetenv(t, "DOCKER_HOST")
+	t.Setenv("DOCKER_CONTEXT", name)
+	opts := testOptions(t, variant.Matrix[3:]...) // the echo variants: the check that needs the engine's host
+	opts.CacheDir = t.TempDir()
+	log := &syncBuffer{t: t}
+	opts.Log = log
+	t.Cleanup(func() { removeRemoteNamespace(t, host) })
+	if err := Run(context.Background(), opts, Plan{Verify: true}); err != nil {
+		t.Fatalf("mage verify through DOCKER_CONTEXT=%s: %v", name, err)
+	}
+	first, _, _ := strings.Cut(log.String(), "\n")
+	if want := "engine: remote, at DOCKER_CONTEXT=" + name + " (" + host + ")"; !strings.HasPrefix(first, want) {
+		t.Errorf("first line = %q, want it to start %q", first, want)
+	}
+	if ok := okLines(log.String()); len(ok) != len(opts.Matrix) {
+		t.Errorf("%d ok lines, want %d:\n%s", len(ok), len(opts.Matrix), log.String())
+	}
+}
+
+// A context whose engine does not answer: the error names the context and
+// says to fix it, not DOCKER_HOST. Needs only the docker CLI.
+func TestDeadContextIsNamed(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker CLI")
+	}
+	name := newContext(t, "unix:///nonexistent/docker.sock")
+	unsetenv(t, "DOCKER_HOST")
+	t.Setenv("DOCKER_CONTEXT", name)
+	opts := testOptions(t)
+	err := Run(context.Background(), opts, Plan{Verify: true})
+	if err == nil {
+		t.Fatal("Run on a dead context = nil, want an error")
+	}
+	for _, want := range []string{"DOCKER_CONTEXT=" + name + " (unix:///nonexistent/docker.sock)", "fix DOCKER_CONTEXT or the context's endpoint"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %v\nwant it to contain %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "DOCKER_HOST is unset") {
+		t.Errorf("error = %v: it talks of DOCKER_HOST for a context", err)
+	}
+}
+
+// The remote engine dies mid-run (its dockerd killed, as a host that goes
+// down): the run ends with an error that names DOCKER_HOST and says the
+// engine stopped answering, and once the engine is back none of the
+// run's containers is left there (they run with --rm, so the engine
+// removes them when it starts again).
+func TestRemoteEngineDiesMidRun(t *testing.T) {
+	host, name := remoteEngine(t)
+	t.Setenv("DOCKER_HOST", host)
+	opts, log := remoteOptions(t)
+	opts.Jobs = 1 // one variant after another, so that the kill lands mid-run
+	log.ok = make(chan struct{})
+	ok := log.ok
+	testhost := func(verb string) {
+		out, err := exec.Command("../../.ci/testhost", verb, name).CombinedOutput()
+		if err != nil {
+			t.Fatalf(".ci/testhost %s %s: %v\n%s", verb, name, err, out)
+		}
+	}
+	t.Cleanup(func() { testhost("start") }) // whatever happens, the test host answers again
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), opts, Plan{Verify: true}) }()
+	select {
+	case <-ok:
+		testhost("kill")
+	case err := <-done:
+		t.Fatalf("the run ended before any variant was ok: %v", err)
+	case <-time.After(10 * time.Minute):
+		t.Fatal("no variant ok within 10 minutes")
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the run did not end within 3 minutes of its engine dying")
+	}
+	if err == nil {
+		t.Fatalf("the run passed with its engine killed mid-run:\n%s", log.String())
+	}
+	t.Logf("the run's error:\n%v", err)
+	head, _, _ := strings.Cut(err.Error(), "\n")
+	for _, want := range []string{"the Docker engine at DOCKER_HOST=" + host + " stopped answering during the run"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("the error's first line = %q, want it to contain %q", head, want)
+		}
+	}
+	testhost("start")
+	var left string
+	for range 50 { // the engine removes them as it starts: give it a few seconds
+		if left = projectContainers(t, host); left == "" {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if left != "" {
+		t.Errorf("containers left on %s after it came back: %s", host, left)
+	}
+	if _, err := docker.New(context.Background()); err != nil {
+		t.Errorf("the test host does not answer again: %v", err)
+	}
+}
