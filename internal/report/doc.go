@@ -45,6 +45,7 @@
 // newline:
 //
 //	{"schema", "engine", "image_store",
+//	 "builder": {"name", "driver", "endpoint", "buildkit_version"},
 //	 "images": [{"app", "variant", "image", "id", "base", "base_note",
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",

@@ -17,6 +17,9 @@ func Markdown(w io.Writer, r Report) error {
 	if r.Engine != "" {
 		b.WriteString("Measured on " + escapeCell(r.Engine) + ".\n\n")
 	}
+	if r.Builder != nil {
+		b.WriteString("Built by " + r.Builder.markdown() + ".\n\n")
+	}
 	b.WriteString("Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
 		"*size* = the image's unpacked content, measured from its layers, the same on every engine and image store; " +
 		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: the layers as the engine keeps them gzipped (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
