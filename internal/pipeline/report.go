@@ -62,7 +62,11 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 	if ctx.Err() != nil {
 		s.sweep(ctx) // start-up runs cut short
 	}
-	return report.Report{Engine: s.Engine.String(), Store: s.Engine.Store, Images: images}
+	r := report.Report{Engine: s.Engine.String(), Store: s.Engine.Store, Images: images}
+	if bk := s.BuildKit; bk.Name != "" {
+		r.Builder = &report.Builder{Name: bk.Name, Driver: bk.Driver, Endpoint: bk.Endpoint, Version: bk.Version}
+	}
+	return r
 }
 
 func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {
