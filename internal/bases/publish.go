@@ -90,8 +90,8 @@ func publish(ctx context.Context, c *docker.Client, b Base, builder docker.Build
 	name := registry + "/" + repoPath(b.Ref)
 	digest, err := push(ctx, c, b.Ref, name)
 	if err != nil {
-		return b, fmt.Errorf("pushing %s to %s=%s (as %s) failed; the %s can only use bases from a registry: %w",
-			what, RegistryEnv, registry, name, builder, err)
+		return b, fmt.Errorf("pushing %s to %s=%s (as %s), where the builder gets its bases, failed: %w",
+			what, RegistryEnv, registry, name, err)
 	}
 	fmt.Fprintf(log, "%s: %s is in %s=%s as %s@%s, for the %s\n", b.Arg, b.Ref, RegistryEnv, registry, name, digest, builder)
 	b.Name, b.Ref = name, name+"@"+digest

@@ -136,25 +136,34 @@ func (c *Client) BuildKit(ctx context.Context) (BuildKit, error) {
 	if bx == nil {
 		return BuildKit{}, errors.New("no BuildKit builder: call FindBuilder first")
 	}
-	out, err := c.Run(ctx, Cmd{Args: append(bx, "inspect", "--bootstrap")})
 	name := cmp.Or(os.Getenv("BUILDX_BUILDER"), "buildx's current builder")
-	if err != nil {
-		return BuildKit{}, fmt.Errorf("BuildKit builder %s does not answer (asked %s; BUILDX_BUILDER names the builder, unset it for the engine's own): %w",
-			name, Quote(append(bx, "inspect", "--bootstrap")), err)
+	inspect := func(args ...string) (BuildKit, error) {
+		args = append(append(slices.Clone(bx), "inspect"), args...)
+		out, err := c.Run(ctx, Cmd{Args: args})
+		if err != nil {
+			return BuildKit{}, fmt.Errorf("BuildKit builder %s does not answer (asked %s; BUILDX_BUILDER names the builder, unset it for the engine's own): %w",
+				name, Quote(args), err)
+		}
+		return ParseBuildxInspect(out)
 	}
-	b, err := ParseBuildxInspect(out)
-	if err != nil {
+	// Without --bootstrap it answers at once: a remote builder that is gone
+	// is "inactive" there, where --bootstrap would wait 20 s for it.
+	b, err := inspect()
+	if err != nil || b.Status == "running" {
 		return b, err
 	}
-	if b.Status != "running" {
-		why := b.Status
-		if b.Error != "" {
-			why += ": " + b.Error
+	if b.Driver != "remote" {
+		// A BuildKit container or pod that is not up yet: start it.
+		if b, err = inspect("--bootstrap"); err != nil || b.Status == "running" {
+			return b, err
 		}
-		return b, fmt.Errorf("BuildKit builder %s (%s driver, %s) does not answer: %s. Start its BuildKit, or unset BUILDX_BUILDER to build on the engine's own",
-			b.Name, b.Driver, cmp.Or(b.Endpoint, "no endpoint"), why)
 	}
-	return b, nil
+	why := cmp.Or(b.Status, "no status")
+	if b.Error != "" {
+		why += ": " + b.Error
+	}
+	return b, fmt.Errorf("BuildKit builder %s (%s driver, %s) does not answer: its status is %s. Start its BuildKit, or unset BUILDX_BUILDER to build on the engine's own",
+		b.Name, b.Driver, cmp.Or(b.Endpoint, "no endpoint"), why)
 }
 
 // ParseBuildxInspect reads `buildx inspect`: the builder's name and driver,
