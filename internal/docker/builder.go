@@ -200,3 +200,14 @@ func ParseBuildxInspect(out string) (BuildKit, error) {
 	}
 	return b, nil
 }
+
+// BuilderError is a build that failed on a builder that is not the
+// engine's own: where it failed is part of why (the builder may be gone).
+type BuilderError struct {
+	Builder BuildKit
+	Err     error
+}
+
+func (e *BuilderError) Error() string { return "on the " + e.Builder.String() + ": " + e.Err.Error() }
+
+func (e *BuilderError) Unwrap() error { return e.Err }

@@ -1,6 +1,10 @@
 package docker
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
 
 func TestParseBuildxInspect(t *testing.T) {
 	tests := []struct {
@@ -90,5 +94,16 @@ func TestBuildxCommandFollowsTheBuilder(t *testing.T) {
 		if got := Quote(c.buildx()); got != tt.want {
 			t.Errorf("buildx() of %v = %q, want %q", tt.builder, got, tt.want)
 		}
+	}
+}
+
+func TestSummaryOfABuildOnAnotherBuilderNamesIt(t *testing.T) {
+	err := fmt.Errorf("building hello/scratch: %w", &BuilderError{
+		Builder: BuildKit{Name: "ci", Driver: "remote", Endpoint: "unix:///run/b.sock"},
+		Err:     &CmdError{Args: []string{"buildx", "build"}, Output: "#1 [internal] waiting for connection\nERROR: context deadline exceeded", Err: errors.New("exit status 1")},
+	})
+	want := "ERROR: context deadline exceeded (on buildx builder ci, remote driver, unix:///run/b.sock)"
+	if got := Summary(err); got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
 	}
 }

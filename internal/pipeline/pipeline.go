@@ -356,7 +356,7 @@ func (s *Session) buildOne(ctx context.Context, v variant.Variant) Outcome {
 	o.Build, err = s.Builder.Image(ctx, v)
 	if err != nil {
 		if !s.BuildKit.EngineOwn() {
-			err = fmt.Errorf("on the %s: %w", s.BuildKit, err)
+			err = &docker.BuilderError{Builder: s.BuildKit, Err: err}
 		}
 		o.Step, o.Err = "building", err
 		return o

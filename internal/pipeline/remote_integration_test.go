@@ -197,6 +197,35 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	if left := leftContainers(t, s); left != "" {
 		t.Errorf("containers left: %s", left)
 	}
+
+	// The builder goes away in the middle of a build: the error names it,
+	// and nothing is tagged.
+	root := copyRepo(t)
+	writeFile(t, filepath.Join(root, "hello", "gone.go"), "package main\n\nvar gone = "+`"`+newID()+`"`+"\n")
+	gone := testOptions(t, variant.Matrix[2]) // hello/scratch
+	gone.Root, gone.Namespace, gone.Env = root, sandbox.Namespace+"/remote-gone-"+newID(), opts.Env
+	s = prepare(t, gone)
+	run = s.Docker.Run
+	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+		if slices.Contains(c.Args, "--iidfile") { // the build
+			rb.halt(t)
+		}
+		return run(ctx, c)
+	}
+	outcomes, err = s.Build(ctx, true)
+	if err == nil || !strings.Contains(err.Error(), "buildx builder "+rb.builder) || outcomes[0].Step != "building" {
+		t.Errorf("a build whose builder went away = %v, want a building error naming %s", err, rb.builder)
+	}
+	if line := progressLine(outcomes[0], true); !strings.Contains(line, "buildx builder "+rb.builder) {
+		t.Errorf("progress line %q does not name the builder %s", line, rb.builder)
+	}
+	if left := leftBehind(t, gone.Namespace, rb.registry); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if left := leftContainers(t, s); left != "" {
+		t.Errorf("containers left: %s", left)
+	}
+	t.Log(err)
 }
 
 func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
