@@ -56,6 +56,21 @@ type Base struct {
 	// a registry serves it, else its image ID (DigestImageID).
 	Digest     string
 	DigestKind string
+	// Name is the base's name without the digest that Ref may carry, for
+	// labels and the report; "" when it is Ref.
+	Name string
+	// Registry is where the base was pushed for a builder that is not the
+	// engine's own (see Publish); "" when it was not.
+	Registry string
+}
+
+// Display is the base's name for labels and the report: Ref without the
+// digest Publish pins it by.
+func (b Base) Display() string {
+	if b.Name != "" {
+		return b.Name
+	}
+	return b.Ref
 }
 
 // What a Base's Digest is.

@@ -198,3 +198,17 @@ func TestShippedBudgetsCoverEveryRuntimeImage(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutRegistry(t *testing.T) {
+	for _, tt := range []struct{ base, want string }{
+		{"127.0.0.1:5000/multistage-standin/busybox:1.35.0", "multistage-standin/busybox:1.35.0"},
+		{"127.0.0.1:5000/multistage-standin/busybox:1.35.0@sha256:ab", "multistage-standin/busybox:1.35.0"},
+		{"multistage-standin/busybox:1.35.0", "multistage-standin/busybox:1.35.0"},
+		{"alpine:3.22", "alpine:3.22"},
+		{"library/alpine:3.22", "library/alpine:3.22"},
+	} {
+		if got := withoutRegistry(tt.base); got != tt.want {
+			t.Errorf("withoutRegistry(%q) = %q, want %q", tt.base, got, tt.want)
+		}
+	}
+}

@@ -55,6 +55,20 @@ func (bs Budgets) Check(r report.Report) Result {
 	return res
 }
 
+// withoutRegistry is base without the registry it was pulled from when
+// that is a host of its own (a dot or a port in the first part, or
+// localhost), and without a digest: a stand-in pushed for a remote builder
+// (127.0.0.1:5000/multistage-standin/busybox:1.35.0) is the same image as
+// the one the budgets name (multistage-standin/busybox:1.35.0). Images of
+// Docker Hub keep their names (alpine:3.22).
+func withoutRegistry(base string) string {
+	base, _, _ = strings.Cut(base, "@")
+	if host, rest, ok := strings.Cut(base, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		return rest
+	}
+	return base
+}
+
 // For is the budget of the figure of variant name built on base: the one
 // for that base if there is one, else the one for any base. When neither
 // is there, others lists where the variant has a budget of that figure on
@@ -65,7 +79,7 @@ func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []string
 		c := &bs[i]
 		switch {
 		case c.Variant != name || c.Figure != fig:
-		case c.Base == base && base != "":
+		case base != "" && (c.Base == base || c.Base == withoutRegistry(base)):
 			return c, nil
 		case c.Base == "":
 			any = c

@@ -165,7 +165,7 @@ func Labels(v variant.Variant, bs bases.Bases, revision string) map[string]strin
 		labels[BaseNoteLabel] = note
 	}
 	if base, ok := bs[v.Style.FinalBase]; ok && v.Style.FinalBase != "" {
-		labels[OCIBaseName] = base.Ref
+		labels[OCIBaseName] = base.Display()
 		if base.Digest != "" {
 			labels[OCIBaseDigest] = base.Digest
 			labels[BaseDigestKindLabel] = base.DigestKind
@@ -227,7 +227,7 @@ func FinalBase(s variant.Style, b bases.Bases) (ref, note string) {
 		return "scratch", ""
 	}
 	base := b[s.FinalBase]
-	return base.Ref, base.Note
+	return base.Display(), base.Note
 }
 
 // Inputs is the hash of everything the image of v is made from: files are

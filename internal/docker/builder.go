@@ -1,11 +1,15 @@
 package docker
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // The buildx release that is built from source where the docker CLI has no
@@ -79,3 +83,131 @@ func (c *Client) installBuildx(ctx context.Context, bin string) error {
 	}
 	return nil
 }
+
+// BuildKit is the buildx builder the builds run on, as `buildx inspect`
+// tells it.
+type BuildKit struct {
+	Name     string // the builder instance: "default" is the engine's own
+	Driver   string // docker, docker-container, remote, kubernetes, …
+	Endpoint string // its first node's endpoint, e.g. unix:///run/buildkitd.sock
+	Status   string // its first node's status: running, inactive, …
+	Version  string // BuildKit's version, e.g. v0.34.2; "" = not known
+	// Error is what buildx said of a node it could not reach.
+	Error string
+}
+
+// EngineOwn says whether the builder is the engine's own BuildKit (the
+// docker driver), which sees the engine's local images. Any other builder
+// (a remote buildkitd, a BuildKit container, a Kubernetes pod) sees only
+// what a registry serves, and its images reach the engine through --load.
+func (b BuildKit) EngineOwn() bool { return b.Driver == "docker" }
+
+// String says it for a person: "buildx builder ci (remote driver,
+// unix:///run/b.sock), BuildKit v0.34.2".
+func (b BuildKit) String() string {
+	s := "buildx builder " + b.Name + " (" + b.Driver + " driver"
+	if b.EngineOwn() {
+		s += ": the engine's own BuildKit"
+	} else if b.Endpoint != "" {
+		s += ", " + b.Endpoint
+	}
+	s += ")"
+	if b.Version != "" {
+		s += ", BuildKit " + b.Version
+	}
+	return s
+}
+
+// buildx is the buildx command before its subcommand: "docker buildx" for
+// the CLI plugin, the binary for a standalone buildx.
+func (c *Client) buildx() []string {
+	if len(c.Builder) > 1 && c.Builder[len(c.Builder)-1] == "build" {
+		return slices.Clone(c.Builder[:len(c.Builder)-1])
+	}
+	return nil
+}
+
+// BuildKit asks buildx which builder the builds run on (BUILDX_BUILDER, or
+// buildx's current builder) and checks that it answers, so that a builder
+// that is gone is an error before anything is built, naming it. Call
+// FindBuilder first.
+func (c *Client) BuildKit(ctx context.Context) (BuildKit, error) {
+	bx := c.buildx()
+	if bx == nil {
+		return BuildKit{}, errors.New("no BuildKit builder: call FindBuilder first")
+	}
+	name := cmp.Or(os.Getenv("BUILDX_BUILDER"), "buildx's current builder")
+	inspect := func(args ...string) (BuildKit, error) {
+		args = append(append(slices.Clone(bx), "inspect"), args...)
+		out, err := c.Run(ctx, Cmd{Args: args})
+		if err != nil {
+			return BuildKit{}, fmt.Errorf("BuildKit builder %s does not answer (asked %s; BUILDX_BUILDER names the builder, unset it for the engine's own): %w",
+				name, Quote(args), err)
+		}
+		return ParseBuildxInspect(out)
+	}
+	// Without --bootstrap it answers at once: a remote builder that is gone
+	// is "inactive" there, where --bootstrap would wait 20 s for it.
+	b, err := inspect()
+	if err != nil || b.Status == "running" {
+		return b, err
+	}
+	if b.Driver != "remote" {
+		// A BuildKit container or pod that is not up yet: start it.
+		if b, err = inspect("--bootstrap"); err != nil || b.Status == "running" {
+			return b, err
+		}
+	}
+	why := cmp.Or(b.Status, "no status")
+	if b.Error != "" {
+		why += ": " + b.Error
+	}
+	return b, fmt.Errorf("BuildKit builder %s (%s driver, %s) does not answer: its status is %s. Start its BuildKit, or unset BUILDX_BUILDER to build on the engine's own",
+		b.Name, b.Driver, cmp.Or(b.Endpoint, "no endpoint"), why)
+}
+
+// ParseBuildxInspect reads `buildx inspect`: the builder's name and driver,
+// then its first node's endpoint, status, error and BuildKit version.
+func ParseBuildxInspect(out string) (BuildKit, error) {
+	var b BuildKit
+	node := false
+	for _, line := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case k == "Nodes":
+			node = true
+		case k == "Name" && !node && b.Name == "":
+			b.Name = v
+		case k == "Driver" && !node:
+			b.Driver = v
+		case !node:
+		case k == "Endpoint" && b.Endpoint == "":
+			b.Endpoint = v
+		case k == "Status" && b.Status == "":
+			b.Status = v
+		case k == "Error" && b.Error == "":
+			b.Error = v
+		case (k == "BuildKit version" || k == "Buildkit" || k == "BuildKit") && b.Version == "":
+			b.Version = v
+		}
+	}
+	if b.Name == "" || b.Driver == "" {
+		return b, fmt.Errorf("buildx inspect: unexpected answer %.300q", out)
+	}
+	return b, nil
+}
+
+// BuilderError is a build that failed on a builder that is not the
+// engine's own: where it failed is part of why (the builder may be gone).
+type BuilderError struct {
+	Builder BuildKit
+	Err     error
+}
+
+func (e *BuilderError) Error() string { return "on the " + e.Builder.String() + ": " + e.Err.Error() }
+
+func (e *BuilderError) Unwrap() error { return e.Err }

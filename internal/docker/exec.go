@@ -35,6 +35,10 @@ func (e *CmdError) Unwrap() error { return e.Err }
 // the last line of its output (where docker and the compiler put the
 // reason); else the first line of the error.
 func Summary(err error) string {
+	if be := (*BuilderError)(nil); errors.As(err, &be) {
+		b := be.Builder
+		return fmt.Sprintf("%s (on buildx builder %s, %s driver, %s)", Summary(be.Err), b.Name, b.Driver, b.Endpoint)
+	}
 	var ce *CmdError
 	var ee *EngineError
 	if errors.As(err, &ee) {

@@ -75,7 +75,11 @@ type Session struct {
 	Facts   facts.Store
 	Builder *build.Builder
 	Engine  docker.Engine
-	layers  image.Cache
+	// BuildKit is the buildx builder the images are built on: the engine's
+	// own, or one elsewhere (BUILDX_BUILDER), whose images --load brings
+	// into the engine.
+	BuildKit docker.BuildKit
+	layers   image.Cache
 }
 
 // Prepare checks that docker answers, then finds BuildKit, the base images,
@@ -135,7 +139,12 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 				cancel()
 				return pingErr
 			}
-			return errors.Join(c.FindBuilder(wctx, opts.CacheDir, opts.Log), func() (err error) {
+			return errors.Join(func() (err error) {
+				if err = c.FindBuilder(wctx, opts.CacheDir, opts.Log); err == nil {
+					s.BuildKit, err = c.BuildKit(wctx)
+				}
+				return err
+			}(), func() (err error) {
 				s.Engine, err = c.Engine(wctx)
 				return err
 			}())
@@ -156,8 +165,31 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	case err != nil:
 		return nil, err
 	}
+	if err := s.publishBases(ctx); err != nil {
+		return nil, err
+	}
 	b.Bases, s.Builder = s.Bases, b
 	return s, nil
+}
+
+// publishBases makes the bases reachable by a builder that is not the
+// engine's own (see bases.Publish): it sees no image of the engine's.
+func (s *Session) publishBases(ctx context.Context) error {
+	env := s.Opts.Env
+	if env == nil {
+		env = os.Getenv
+	}
+	registry := env(bases.RegistryEnv)
+	if s.BuildKit.EngineOwn() {
+		if registry != "" {
+			fmt.Fprintf(s.Opts.Log, "%s=%s is not used: the %s sees the engine's images\n", bases.RegistryEnv, registry, s.BuildKit)
+		}
+		return nil
+	}
+	fmt.Fprintf(s.Opts.Log, "BuildKit: building on the %s; its images are loaded into the engine\n", s.BuildKit)
+	var err error
+	s.Bases, err = bases.Publish(ctx, s.Docker, s.Bases, s.BuildKit, registry, s.Opts.Log)
+	return err
 }
 
 // revisions are the commits each app's images are built from, all at once.
@@ -353,6 +385,9 @@ func (s *Session) buildOne(ctx context.Context, v variant.Variant) Outcome {
 	var err error
 	o.Build, err = s.Builder.Image(ctx, v)
 	if err != nil {
+		if !s.BuildKit.EngineOwn() {
+			err = &docker.BuilderError{Builder: s.BuildKit, Err: err}
+		}
 		o.Step, o.Err = "building", err
 		return o
 	}

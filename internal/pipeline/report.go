@@ -71,7 +71,11 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 	if e := s.Docker.Endpoint; e.Remote {
 		engine += ", remote, at " + e.String()
 	}
-	return report.Report{Engine: engine, Store: s.Engine.Store, Images: images}
+	r := report.Report{Engine: engine, Store: s.Engine.Store, Images: images}
+	if bk := s.BuildKit; bk.Name != "" {
+		r.Builder = &report.Builder{Name: bk.Name, Driver: bk.Driver, Endpoint: bk.Endpoint, Version: bk.Version}
+	}
+	return r
 }
 
 func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {

@@ -45,6 +45,7 @@
 // newline:
 //
 //	{"schema", "engine", "image_store",
+//	 "builder": {"name", "driver", "endpoint", "buildkit_version"},
 //	 "images": [{"app", "variant", "image", "id", "base", "base_note",
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",
@@ -61,7 +62,9 @@
 // schema is [Schema], the version of this shape (2; reports without the
 // key are schema 1). Every key is always present. Sizes are integers exactly as given. Unknown
 // values are null: empty engine, image_store, id, base, base_note and error
-// are null, and so is docker_size_bytes when docker did not say; a failed or
+// are null, and so are builder (the buildx builder the images were built
+// on) when not known and its endpoint and buildkit_version when buildx did
+// not say, and so is docker_size_bytes when docker did not say; a failed or
 // missing image has null size_bytes, compressed_bytes, layers, user,
 // build_seconds, startup_seconds and history. For a built image, user is
 // Config.User as docker reports it ("" means root) and history is in

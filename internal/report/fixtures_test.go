@@ -232,6 +232,22 @@ func standInBase() Report {
 	return r
 }
 
+// remoteBuilder: built on a standalone BuildKit (the remote driver), the
+// stand-ins pushed to a registry on loopback and pinned by the digest it
+// serves; the engine's own builder is named in every other report.
+func remoteBuilder() Report {
+	r := fullMatrix()
+	r.Builder = &Builder{Name: "multistage-ci", Driver: "remote", Endpoint: "unix:///run/multistage-buildkit/ci/buildkitd.sock", Version: "v0.34.2"}
+	for _, v := range []string{"hello", "echo"} {
+		r = edit(r, v, "single-stage", func(img *Image) {
+			img.Base = "127.0.0.1:5000/multistage-standin/go:go1.26.8"
+			img.BaseNote = "offline stand-in for golang:1.26-alpine: the local Go toolchain go1.26.8, no shell"
+			img.BaseDigest, img.BaseDigestKind = "sha256:3f1c0a9e53b3a2c54f1d8a4f6a1d67f1c4e0a6f4e2b8c1d9e7f3a5b2c4d6e8f0", DigestRepo
+		})
+	}
+	return r
+}
+
 // unknownFigures: images built by an earlier run (no build time), not
 // saved (no compressed size), not run (no start-up time), one without
 // history.

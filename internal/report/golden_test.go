@@ -18,6 +18,7 @@ var goldenCases = []struct {
 	{"missing_image", missingImage()},
 	{"failed_variant", failedVariant()},
 	{"standin_base", standInBase()},
+	{"remote_builder", remoteBuilder()},
 	{"unknown_figures", unknownFigures()},
 	{"empty", Report{}},
 	{"baseline", againstBaseline()},

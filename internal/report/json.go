@@ -10,6 +10,9 @@ import (
 // documentation for the schema. Unknown values are null, never 0 or absent.
 func JSON(w io.Writer, r Report) error {
 	out := jsonReport{Schema: Schema, Engine: nonEmpty(r.Engine), Store: nonEmpty(r.Store), Images: make([]jsonImage, 0, len(r.Images))}
+	if b := r.Builder; b != nil {
+		out.Builder = &jsonBuilder{Name: b.Name, Driver: b.Driver, Endpoint: nonEmpty(b.Endpoint), Version: nonEmpty(b.Version)}
+	}
 	for _, img := range r.Images {
 		j := toJSON(img)
 		if r.Baseline != nil {
@@ -37,12 +40,21 @@ func JSON(w io.Writer, r Report) error {
 const Schema = 2
 
 type jsonReport struct {
-	Schema int         `json:"schema"`
-	Engine *string     `json:"engine"`
-	Store  *string     `json:"image_store"`
-	Images []jsonImage `json:"images"`
+	Schema int     `json:"schema"`
+	Engine *string `json:"engine"`
+	Store  *string `json:"image_store"`
+	// Builder is the BuildKit the images were built on; null = not known.
+	Builder *jsonBuilder `json:"builder"`
+	Images  []jsonImage  `json:"images"`
 	// Baseline is the report compared with; null for none.
 	Baseline *jsonBaseline `json:"baseline"`
+}
+
+type jsonBuilder struct {
+	Name     string  `json:"name"`
+	Driver   string  `json:"driver"`
+	Endpoint *string `json:"endpoint"`
+	Version  *string `json:"buildkit_version"`
 }
 
 type jsonBaseline struct {

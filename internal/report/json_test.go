@@ -135,7 +135,7 @@ func TestJSONEmptyReport(t *testing.T) {
 	if err := JSON(&buf, Report{}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := buf.String(), "{\n  \"schema\": 2,\n  \"engine\": null,\n  \"image_store\": null,\n  \"images\": [],\n  \"baseline\": null\n}\n"; got != want {
+	if got, want := buf.String(), "{\n  \"schema\": 2,\n  \"engine\": null,\n  \"image_store\": null,\n  \"builder\": null,\n  \"images\": [],\n  \"baseline\": null\n}\n"; got != want {
 		t.Errorf("JSON(Report{}) = %q, want %q", got, want)
 	}
 }

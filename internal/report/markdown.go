@@ -17,6 +17,9 @@ func Markdown(w io.Writer, r Report) error {
 	if r.Engine != "" {
 		b.WriteString("Measured on " + escapeCell(r.Engine) + ".\n\n")
 	}
+	if r.Builder != nil {
+		b.WriteString("Built by " + r.Builder.markdown() + ".\n\n")
+	}
 	b.WriteString("*checked* = what this run found when it ran the image and checked its output or answer: verified, **FAIL**, or not checked (this run did not run it; its figures are from an earlier run). " +
 		"Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
 		"*size* = the image's unpacked content, measured from its layers, the same on every engine and image store; " +

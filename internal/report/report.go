@@ -77,6 +77,8 @@ type Report struct {
 	Engine string  // the engine the images are on, for a person: "Docker Engine 29.0.0, containerd image store (overlayfs)"
 	Store  string  // its image store: "classic" or "containerd"; "" = not known
 	Images []Image // in matrix order: per app, single-stage first
+	// Builder is the BuildKit the images were built on; nil = not known.
+	Builder *Builder
 
 	// Baseline is an earlier report to show the change against; nil for
 	// none (see ReadBaseline).
@@ -91,3 +93,28 @@ const (
 	originalSingleStageBytes int64 = 366_716_192
 	originalMultiStageBytes  int64 = 13_041_939
 )
+
+// Builder is the buildx builder the images were built on.
+type Builder struct {
+	Name     string // the builder instance: "default" is the engine's own
+	Driver   string // docker (the engine's own BuildKit), remote, docker-container, …
+	Endpoint string // where its BuildKit answers; "" = not known
+	Version  string // BuildKit's version, e.g. v0.34.2; "" = not known
+}
+
+// markdown says it for a person, in Markdown: "buildx builder `ci`
+// (remote driver, `unix:///run/b.sock`), BuildKit v0.34.2".
+func (b Builder) markdown() string {
+	s := "buildx builder " + codeCell(b.Name) + " (" + escapeCell(b.Driver) + " driver"
+	switch {
+	case b.Driver == "docker":
+		s += ": the engine's own BuildKit"
+	case b.Endpoint != "":
+		s += ", " + codeCell(b.Endpoint)
+	}
+	s += ")"
+	if b.Version != "" {
+		s += ", BuildKit " + escapeCell(b.Version)
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestParseBuildxInspect(t *testing.T) {
+	tests := []struct {
+		description string
+		out         string
+		want        BuildKit
+		engineOwn   bool
+		wantErr     bool
+	}{
+		{
+			description: "the engine's own BuildKit, Docker 20.10",
+			out: `Name:          default
+Driver:        docker
+Last Activity: 2026-11-25 15:35:34 +0000 UTC
+
+Nodes:
+Name:             default
+Endpoint:         default
+Status:           running
+BuildKit version: v0.8+unknown
+Platforms:        linux/amd64, linux/386
+`,
+			want:      BuildKit{Name: "default", Driver: "docker", Endpoint: "default", Status: "running", Version: "v0.8+unknown"},
+			engineOwn: true,
+		},
+		{
+			description: "a remote buildkitd that answers, with labels after the version",
+			out: `Name:          multistage-ci
+Driver:        remote
+Last Activity: 2026-11-25 15:38:06 +0000 UTC
+
+Nodes:
+Name:             multistage-ci0
+Endpoint:         unix:///run/multistage-buildkit/ci/buildkitd.sock
+Status:           running
+BuildKit version: v0.34.2
+Platforms:        linux/amd64, linux/386
+Labels:
+ org.mobyproject.buildkit.worker.executor:         oci
+ org.mobyproject.buildkit.worker.hostname:         vm
+`,
+			want: BuildKit{Name: "multistage-ci", Driver: "remote", Endpoint: "unix:///run/multistage-buildkit/ci/buildkitd.sock", Status: "running", Version: "v0.34.2"},
+		},
+		{
+			description: "a remote buildkitd that is gone",
+			out: `Name:          multistage-ci
+Driver:        remote
+Last Activity: 2026-11-25 15:39:19 +0000 UTC
+
+Nodes:
+Name:     multistage-ci0
+Endpoint: unix:///run/multistage-buildkit/ci/buildkitd.sock
+Status:   inactive
+`,
+			want: BuildKit{Name: "multistage-ci", Driver: "remote", Endpoint: "unix:///run/multistage-buildkit/ci/buildkitd.sock", Status: "inactive"},
+		},
+		{description: "not an answer of buildx inspect", out: "ERROR: no builder \"x\" found\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.description, func(t *testing.T) {
+			got, err := ParseBuildxInspect(tt.out)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseBuildxInspect() error = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if got != tt.want {
+				t.Errorf("ParseBuildxInspect() = %+v, want %+v", got, tt.want)
+			}
+			if got.EngineOwn() != tt.engineOwn {
+				t.Errorf("EngineOwn() = %v, want %v", got.EngineOwn(), tt.engineOwn)
+			}
+		})
+	}
+}
+
+func TestBuildxCommandFollowsTheBuilder(t *testing.T) {
+	for _, tt := range []struct {
+		builder []string
+		want    string
+	}{
+		{[]string{"/usr/bin/docker", "buildx", "build"}, "/usr/bin/docker buildx"},
+		{[]string{"/cache/buildx", "build"}, "/cache/buildx"},
+	} {
+		c := &Client{Builder: tt.builder}
+		if got := Quote(c.buildx()); got != tt.want {
+			t.Errorf("buildx() of %v = %q, want %q", tt.builder, got, tt.want)
+		}
+	}
+}
+
+func TestSummaryOfABuildOnAnotherBuilderNamesIt(t *testing.T) {
+	err := fmt.Errorf("building hello/scratch: %w", &BuilderError{
+		Builder: BuildKit{Name: "ci", Driver: "remote", Endpoint: "unix:///run/b.sock"},
+		Err:     &CmdError{Args: []string{"buildx", "build"}, Output: "#1 [internal] waiting for connection\nERROR: context deadline exceeded", Err: errors.New("exit status 1")},
+	})
+	want := "ERROR: context deadline exceeded (on buildx builder ci, remote driver, unix:///run/b.sock)"
+	if got := Summary(err); got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+}

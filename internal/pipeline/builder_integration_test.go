@@ -1,0 +1,294 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/bases"
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/dockertest"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// These tests start what they need themselves, with .ci/buildkit: a
+// standalone buildkitd (OCI worker, runc) on a unix socket of its own,
+// registered as a buildx builder with the remote driver, and a registry on
+// 127.0.0.1. Nothing they do leaves loopback. Each removes the builder
+// instance, both daemons and their state when it ends, and the images it
+// built are in a namespace of its own under the sandbox's.
+
+// remoteBuilder is a running standalone BuildKit and its registry.
+type remoteBuilder struct {
+	name     string // for .ci/buildkit
+	builder  string // the buildx builder instance
+	registry string // host:port on loopback
+}
+
+// startRemoteBuilder starts a builder (with a registry that refuses pushes
+// when mode is "readonly") and sets BUILDX_BUILDER and BASE_REGISTRY for
+// the test. It needs root (buildkitd runs runc); without it the test is
+// skipped, unless CI is set.
+func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
+	t.Helper()
+	c := dockertest.Client(t)
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set and this test needs root: buildkitd runs its builds with runc")
+		}
+		t.Skip("buildkitd needs root (set CI=true to make this a failure)")
+	}
+	script, err := filepath.Abs(filepath.Join("..", "..", ".ci", "buildkit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := remoteBuilder{name: "t" + newID()[:10]}
+	args := []string{script, "start", rb.name}
+	if mode != "" {
+		args = append(args, mode)
+	}
+	// The first start on a machine builds buildkitd and the registry (a
+	// few minutes); later ones take a second or two.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	t.Cleanup(func() {
+		if _, err := c.Run(context.Background(), docker.Cmd{Args: []string{script, "stop", rb.name}}); err != nil {
+			t.Errorf("stopping the remote builder: %v", err)
+		}
+	})
+	out, err := c.Run(ctx, docker.Cmd{Args: args})
+	if err != nil {
+		t.Fatalf("starting a standalone BuildKit and a registry: %v", err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		switch k, v, _ := strings.Cut(line, "="); k {
+		case "BUILDX_BUILDER":
+			rb.builder = v
+		case bases.RegistryEnv:
+			rb.registry = v
+		}
+	}
+	if rb.builder == "" || !strings.HasPrefix(rb.registry, "127.0.0.1:") {
+		t.Fatalf("%s said %q, want BUILDX_BUILDER=… and BASE_REGISTRY=127.0.0.1:…", docker.Quote(args), out)
+	}
+	t.Setenv("BUILDX_BUILDER", rb.builder)
+	t.Setenv(bases.RegistryEnv, rb.registry)
+	return rb
+}
+
+// halt stops the builder's buildkitd and leaves it registered: the
+// builder is gone.
+func (rb remoteBuilder) halt(t *testing.T) {
+	t.Helper()
+	script := filepath.Join("..", "..", ".ci", "buildkit")
+	if _, err := docker.Exec(context.Background(), docker.Cmd{Args: []string{script, "halt", rb.name}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// builderOptions are the options of a run in a namespace of its own, with
+// the environment of the process (BUILDX_BUILDER, BASE_REGISTRY) and
+// REPORT_FORMAT=json.
+func builderOptions(t *testing.T) Options {
+	opts := testOptions(t)
+	opts.Namespace = sandbox.Namespace + "/remote-" + newID()
+	opts.Env = func(k string) string {
+		if k == "REPORT_FORMAT" {
+			return "json"
+		}
+		return os.Getenv(k)
+	}
+	return opts
+}
+
+// leftBehind lists the images under ns (none when ns is ""), and the
+// engine's tags in registry, which no run leaves: pushing a base tags it
+// only for the push.
+func leftBehind(t *testing.T, ns, registry string) []string {
+	t.Helper()
+	out, err := dockertest.Client(t).Cmd(context.Background(), "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, ref := range strings.Fields(out) {
+		if ns != "" && strings.HasPrefix(ref, ns+"/") || strings.HasPrefix(ref, registry+"/") {
+			left = append(left, ref)
+		}
+	}
+	return left
+}
+
+func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
+	rb := startRemoteBuilder(t, "")
+	opts := builderOptions(t)
+	t.Cleanup(func() { removeImages(t, opts.Namespace) })
+	out := &bytes.Buffer{}
+	opts.Out = out
+	ctx := context.Background()
+	if err := Run(ctx, opts, Plan{Verify: true, Report: true}); err != nil {
+		t.Fatalf("mage all on the remote builder %s: %v", rb.builder, err)
+	}
+	var r struct {
+		Builder struct {
+			Name, Driver, Endpoint string
+			Version                string `json:"buildkit_version"`
+		}
+		Images []struct {
+			App, Variant, Status, Base string
+			DigestKind                 string `json:"base_digest_kind"`
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("the JSON report: %v\n%s", err, out)
+	}
+	if r.Builder.Name != rb.builder || r.Builder.Driver != "remote" || r.Builder.Version != "v0.34.2" {
+		t.Errorf("report's builder = %+v, want %s, remote driver, BuildKit v0.34.2", r.Builder, rb.builder)
+	}
+	if len(r.Images) != len(variant.Matrix) {
+		t.Fatalf("%d images in the report, want %d", len(r.Images), len(variant.Matrix))
+	}
+	for _, img := range r.Images {
+		if img.Status != "ok" {
+			t.Errorf("%s/%s: %s", img.App, img.Variant, img.Status)
+		}
+		// A base other than scratch comes from the registry the builder
+		// reaches, pinned by the digest it serves.
+		if img.Variant != "scratch" && (!strings.HasPrefix(img.Base, rb.registry+"/") || img.DigestKind != "repo_digest") {
+			t.Errorf("%s/%s: base %s (%s), want one in %s, pinned by its repo digest", img.App, img.Variant, img.Base, img.DigestKind, rb.registry)
+		}
+	}
+	if left := leftBehind(t, "", rb.registry); len(left) > 0 {
+		t.Errorf("tags in the registry left on the engine: %v", left)
+	}
+
+	// A second run rebuilds nothing, and its report reads no image again:
+	// the figures are cached by image ID, which --load kept.
+	s := prepare(t, opts)
+	var saves int
+	run := s.Docker.Run
+	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+		if slices.Contains(c.Args, "save") {
+			saves++
+		}
+		return run(ctx, c)
+	}
+	outcomes, err := s.Build(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outcomes {
+		if o.Build.Built {
+			t.Errorf("second run rebuilt %s", o.Variant.Name())
+		}
+	}
+	if g := s.Gather(ctx, outcomes); g.Builder == nil || g.Builder.Name != rb.builder {
+		t.Errorf("second report's builder = %+v, want %s", g.Builder, rb.builder)
+	}
+	if saves > 0 {
+		t.Errorf("the second report ran docker save %d times, want none: the figures are cached by image ID", saves)
+	}
+	if left := leftContainers(t, s); left != "" {
+		t.Errorf("containers left: %s", left)
+	}
+
+	// The builder goes away in the middle of a build: the error names it,
+	// and nothing is tagged.
+	root := copyRepo(t)
+	writeFile(t, filepath.Join(root, "hello", "gone.go"), "package main\n\nvar gone = "+`"`+newID()+`"`+"\n")
+	gone := testOptions(t, variant.Matrix[2]) // hello/scratch
+	gone.Root, gone.Namespace, gone.Env = root, sandbox.Namespace+"/remote-gone-"+newID(), opts.Env
+	s = prepare(t, gone)
+	run = s.Docker.Run
+	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+		if slices.Contains(c.Args, "--iidfile") { // the build
+			rb.halt(t)
+		}
+		return run(ctx, c)
+	}
+	outcomes, err = s.Build(ctx, true)
+	if err == nil || !strings.Contains(err.Error(), "buildx builder "+rb.builder) || outcomes[0].Step != "building" {
+		t.Errorf("a build whose builder went away = %v, want a building error naming %s", err, rb.builder)
+	}
+	if line := progressLine(outcomes[0], true); !strings.Contains(line, "buildx builder "+rb.builder) {
+		t.Errorf("progress line %q does not name the builder %s", line, rb.builder)
+	}
+	if left := leftBehind(t, gone.Namespace, rb.registry); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if left := leftContainers(t, s); left != "" {
+		t.Errorf("containers left: %s", left)
+	}
+	t.Log(err)
+}
+
+func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
+	rb := startRemoteBuilder(t, "")
+	rb.halt(t)
+	opts := builderOptions(t)
+	start := time.Now()
+	err := Run(context.Background(), opts, Plan{Verify: true})
+	if err == nil || !strings.Contains(err.Error(), "BuildKit builder "+rb.builder) || !strings.Contains(err.Error(), "does not answer") {
+		t.Fatalf("mage all with the builder gone = %v, want an error naming %s", err, rb.builder)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the error took %s, want it at once", d)
+	}
+	if left := leftBehind(t, opts.Namespace, rb.registry); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	t.Log(err)
+}
+
+func TestRegistryThatRefusesAPushIsAnErrorNamingItAndTheImage(t *testing.T) {
+	rb := startRemoteBuilder(t, "readonly")
+	opts := builderOptions(t)
+	err := Run(context.Background(), opts, Plan{Verify: true})
+	if err == nil {
+		t.Fatal("mage all with a read-only BASE_REGISTRY passed")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, bases.RegistryEnv+"="+rb.registry) || !strings.Contains(msg, bases.StandInPrefix+"/go:") {
+		t.Errorf("mage all with a read-only registry = %v, want an error naming %s=%s and the stand-in", err, bases.RegistryEnv, rb.registry)
+	}
+	if left := leftBehind(t, opts.Namespace, rb.registry); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	t.Log(err)
+}
+
+func TestRemoteBuilderWithoutARegistrySaysWhatToSet(t *testing.T) {
+	startRemoteBuilder(t, "")
+	t.Setenv(bases.RegistryEnv, "")
+	_, err := Prepare(context.Background(), builderOptions(t))
+	if err == nil {
+		t.Skip("the default bases could be pulled: no stand-in had to be pushed")
+	}
+	if !strings.Contains(err.Error(), "set "+bases.RegistryEnv) || !strings.Contains(err.Error(), "cannot see") {
+		t.Errorf("Prepare on a remote builder without %s = %v, want an error saying to set it", bases.RegistryEnv, err)
+	}
+}
+
+// removeImages removes the images tagged under ns.
+func removeImages(t *testing.T, ns string) {
+	ctx := context.Background()
+	c := dockertest.Client(t)
+	out, err := c.Cmd(ctx, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	for _, ref := range strings.Fields(out) {
+		if strings.HasPrefix(ref, ns+"/") {
+			if _, err := c.Cmd(ctx, "image", "rm", ref); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
