@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -36,7 +37,19 @@ func TestMain(m *testing.M) {
 		fmt.Fprint(os.Stderr, *helperErr)
 		os.Exit(*helperExit)
 	}
+	os.Unsetenv(PullEnv) // these tests pull, from a fake docker
 	os.Exit(m.Run())
+}
+
+func TestPullsCanBeTurnedOff(t *testing.T) {
+	t.Setenv(PullEnv, "never")
+	c := &docker.Client{Docker: "docker", Run: func(context.Context, docker.Cmd) (string, error) {
+		t.Error("docker ran with pulls off")
+		return "", nil
+	}}
+	if _, err := pull(context.Background(), c, "GO_IMAGE", "golang:1.26-alpine", io.Discard); err == nil || !strings.Contains(err.Error(), PullEnv+"=never") {
+		t.Errorf("pull with %s=never = %v, want an error naming it", PullEnv, err)
+	}
 }
 
 // fakeDocker answers docker pull with the helper process run with pullArgs,
