@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"testing"
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/variant"
@@ -76,18 +77,42 @@ func (sb Sandbox) Remove() error {
 	if err != nil {
 		return errDir // no daemon: nothing was built
 	}
+	err = RemoveImages(ctx, c, sb.Namespace)
+	return errors.Join(errDir, err)
+}
+
+// RemoveImages removes, from the engine c talks to, every image the
+// project made whose tag is under namespace ns.
+func RemoveImages(ctx context.Context, c *docker.Client, ns string) error {
 	out, err := c.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}")
 	if err != nil {
-		return errors.Join(errDir, err)
+		return err
 	}
 	var refs []string
 	for _, ref := range strings.Fields(out) {
-		if strings.HasPrefix(ref, sb.Namespace+"/") {
+		if strings.HasPrefix(ref, ns+"/") {
 			refs = append(refs, ref)
 		}
 	}
-	if len(refs) > 0 {
-		_, err = c.Cmd(ctx, append([]string{"image", "rm"}, refs...)...)
+	if len(refs) == 0 {
+		return nil
 	}
-	return errors.Join(errDir, err)
+	_, err = c.Cmd(ctx, append([]string{"image", "rm", "--force"}, refs...)...)
+	return err
+}
+
+// At is a client of the engine at host (a DOCKER_HOST value), whatever
+// the environment names.
+func At(t testing.TB, host string) *docker.Client {
+	t.Helper()
+	c, err := docker.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := c.Run
+	c.Run = func(ctx context.Context, cmd docker.Cmd) (string, error) {
+		cmd.Env = append(cmd.Env, "DOCKER_HOST="+host)
+		return run(ctx, cmd)
+	}
+	return c
 }

@@ -275,20 +275,9 @@ func TestRemoteBuilderWithoutARegistrySaysWhatToSet(t *testing.T) {
 	}
 }
 
-// removeImages removes the images tagged under ns.
+// removeImages removes the images a test built under namespace ns.
 func removeImages(t *testing.T, ns string) {
-	ctx := context.Background()
-	c := dockertest.Client(t)
-	out, err := c.Cmd(ctx, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
-	if err != nil {
+	if err := dockertest.RemoveImages(context.Background(), dockertest.Client(t), ns); err != nil {
 		t.Error(err)
-		return
-	}
-	for _, ref := range strings.Fields(out) {
-		if strings.HasPrefix(ref, ns+"/") {
-			if _, err := c.Cmd(ctx, "image", "rm", ref); err != nil {
-				t.Error(err)
-			}
-		}
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/report"
-	"github.com/go-multistage/multistage/internal/variant"
 )
 
 // The same images, built from the same sources on every engine named in
@@ -52,7 +52,11 @@ func figuresOn(t *testing.T, host string) []report.Image {
 	opts.CacheDir = t.TempDir() // measured here, not remembered from another engine
 	s := prepare(t, opts)
 	if !own {
-		t.Cleanup(func() { removeNamespace(t, s) }) // runs before DOCKER_HOST is restored
+		t.Cleanup(func() { // runs before DOCKER_HOST is restored
+			if err := dockertest.RemoveImages(context.Background(), s.Docker, sandbox.Namespace); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	outcomes, err := s.Build(ctx, false)
 	if err != nil {
@@ -66,21 +70,4 @@ func figuresOn(t *testing.T, host string) []report.Image {
 	}
 	t.Logf("%s: %d images measured", r.Engine, len(r.Images))
 	return r.Images
-}
-
-// removeNamespace removes the images this binary built on s's engine.
-func removeNamespace(t *testing.T, s *Session) {
-	ctx := context.Background()
-	out, err := s.Docker.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}")
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	for _, ref := range strings.Fields(out) {
-		if strings.HasPrefix(ref, sandbox.Namespace+"/") {
-			if _, err := s.Docker.Cmd(ctx, "image", "rm", "--force", ref); err != nil {
-				t.Error(err)
-			}
-		}
-	}
 }

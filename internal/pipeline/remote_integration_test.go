@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -75,22 +76,8 @@ func remoteOptions(t *testing.T) (Options, *syncBuffer) {
 // removeRemoteNamespace removes this binary's images from the engine at
 // host (TestMain removes them from the default engine only).
 func removeRemoteNamespace(t *testing.T, host string) {
-	ctx := context.Background()
-	out, err := exec.CommandContext(ctx, "docker", "-H", host, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}").Output()
-	if err != nil {
-		t.Logf("listing the images on %s: %v", host, err)
-		return
-	}
-	var refs []string
-	for _, ref := range strings.Fields(string(out)) {
-		if strings.HasPrefix(ref, sandbox.Namespace+"/") {
-			refs = append(refs, ref)
-		}
-	}
-	if len(refs) > 0 {
-		if out, err := exec.CommandContext(ctx, "docker", append([]string{"-H", host, "image", "rm", "--force"}, refs...)...).CombinedOutput(); err != nil {
-			t.Errorf("removing %s from %s: %v\n%s", refs, host, err, out)
-		}
+	if err := dockertest.RemoveImages(context.Background(), dockertest.At(t, host), sandbox.Namespace); err != nil {
+		t.Errorf("removing this binary's images from %s: %v", host, err)
 	}
 }
 
@@ -108,11 +95,11 @@ func okLines(log string) []string {
 // projectContainers lists the project's containers on the engine at host.
 func projectContainers(t *testing.T, host string) string {
 	t.Helper()
-	out, err := exec.Command("docker", "-H", host, "ps", "--all", "--format", "{{.Names}} {{.Status}}", "--filter", "label="+variant.ProjectLabel).Output()
+	out, err := dockertest.At(t, host).Cmd(context.Background(), "ps", "--all", "--format", "{{.Names}} {{.Status}}", "--filter", "label="+variant.ProjectLabel)
 	if err != nil {
 		t.Fatalf("listing the containers on %s: %v", host, err)
 	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimSpace(out)
 }
 
 // mage all against an engine on another host, over TCP: the first line
