@@ -55,8 +55,8 @@ func Summary(err error) string {
 		if msg := compilerError(ce.Output); msg != "" {
 			return msg
 		}
-		if last := Tail(ce.Output, 1); last != "" {
-			return last
+		if msg := reason(ce.Output); msg != "" {
+			return msg
 		}
 		return ce.Err.Error()
 	}
@@ -76,6 +76,30 @@ func compilerError(out string) string {
 		return ""
 	}
 	return strings.TrimSpace(m[len(m)-1][1])
+}
+
+// cliHint is the help hint the docker CLI prints after an error, as in
+// "Run 'docker run --help' for more information" or "See 'docker run --help'.":
+// it says where the help is, never what went wrong.
+var cliHint = regexp.MustCompile(`^(?:Run|See) '[^']*--help'`)
+
+// reason is the line of a failed command's output that says why it failed:
+// the daemon's own error where docker printed one ("docker: Error response
+// from daemon: unable to find user nobody: ..."), else the last line that
+// is not a help hint; "" when there is none.
+func reason(out string) string {
+	lines := strings.Split(Tail(out, tailLines), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "Error response from daemon:") {
+			return strings.TrimSpace(lines[i])
+		}
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" && !cliHint.MatchString(l) {
+			return l
+		}
+	}
+	return ""
 }
 
 // Quote renders a command line so that it can be pasted into a POSIX shell.

@@ -122,3 +122,35 @@ func TestExecCopiesStderrWhereAskedAndStillCapturesIt(t *testing.T) {
 		t.Errorf("Exec(Stderr set) = %v, copied %q; want the output both in the error and copied", err, seen.String())
 	}
 }
+
+// A container that cannot start: docker prints the daemon's error, then a
+// help hint; the summary is the error (the hint names no cause).
+func TestSummaryIsDockersErrorNotItsHelpHint(t *testing.T) {
+	for _, tc := range []struct{ description, output, want string }{
+		{
+			description: "no such user on scratch",
+			output:      "docker: Error response from daemon: unable to find user nobody: no matching entries in passwd file\n\nRun 'docker run --help' for more information\n",
+			want:        "docker: Error response from daemon: unable to find user nobody: no matching entries in passwd file",
+		},
+		{
+			description: "older CLIs say See",
+			output:      "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown.\nSee 'docker run --help'.\n",
+			want:        "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown.",
+		},
+		{
+			description: "a hint alone is no reason",
+			output:      "Run 'docker run --help' for more information\n",
+			want:        "exit status 125",
+		},
+		{
+			description: "the daemon's error before the last line wins",
+			output:      "Error response from daemon: conflict: unable to remove repository reference\nsomething else\n",
+			want:        "Error response from daemon: conflict: unable to remove repository reference",
+		},
+	} {
+		err := &CmdError{Args: []string{"docker", "run"}, Output: tc.output, Err: errors.New("exit status 125")}
+		if got := Summary(err); got != tc.want {
+			t.Errorf("%s: Summary() = %q, want %q", tc.description, got, tc.want)
+		}
+	}
+}
