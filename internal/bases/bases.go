@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/variant"
@@ -136,6 +137,11 @@ func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error
 	}
 	plans := make([]plan, len(Specs))
 	var refs []string
+	for _, s := range Specs {
+		if err := CheckOverride(s.Arg, os.Getenv(s.Arg)); err != nil {
+			return nil, err
+		}
+	}
 	for i, s := range Specs {
 		p := plan{spec: s, explicit: os.Getenv(s.Arg), ref: s.Default}
 		if p.explicit != "" {
@@ -193,7 +199,7 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 	}
 	if explicit != "" || ctx.Err() != nil {
 		// An explicit choice is never silently replaced.
-		return b, fmt.Errorf("%s=%s is not on this engine and cannot be pulled: %w", s.Arg, explicit, err)
+		return b, fmt.Errorf("%s=%q is not on this engine and cannot be pulled: %w", s.Arg, explicit, err)
 	}
 	if standInErr != nil {
 		return b, fmt.Errorf("%s is not on this engine and cannot be pulled, and there is no offline stand-in: %w", s.Default, standInErr)
@@ -207,8 +213,27 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 	b.Ref, b.ID, b.StandIn = standIn.Tag, info.ID, true
 	b.Digest, b.DigestKind = Pin(standIn.Tag, info, true)
 	b.Note = "offline stand-in for " + s.Default + ": " + standIn.Note
-	fmt.Fprintf(log, "%s: %s cannot be had here (not local, pull failed); using %s, an %s\n", s.Arg, s.Default, standIn.Tag, b.Note)
+	why := "not local, pull failed"
+	if pullsOff() {
+		why = "not local, and " + PullEnv + "=never: not pulled"
+	}
+	fmt.Fprintf(log, "%s: %s cannot be had here (%s); using %s, an %s\n", s.Arg, s.Default, why, standIn.Tag, b.Note)
 	return b, nil
+}
+
+// CheckOverride is nil when value, the base image that the environment
+// variable arg names, can be an image reference: a value with whitespace or
+// control characters cannot (a reference is one word of printable
+// characters), and most likely came from a file saved with Windows line
+// endings or a stray space. It says where the character is, the value
+// quoted, so that what a terminal would hide (a carriage return) shows.
+func CheckOverride(arg, value string) error {
+	for i, r := range value {
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return fmt.Errorf("%s=%q: an image reference has no whitespace or control characters, and this one has %q at byte %d (a file saved with Windows line endings ends each value with \\r): set it to the reference alone", arg, value, r, i)
+		}
+	}
+	return nil
 }
 
 // makeStandIn builds the stand-in unless the engine has it, holding a lock

@@ -121,3 +121,25 @@ func TestSamePlatform(t *testing.T) {
 		}
 	}
 }
+
+// A base override is refused before anything is built when it has what no
+// image reference has, and the error shows the value quoted.
+func TestCheckOverride(t *testing.T) {
+	for _, tc := range []struct{ description, value, want string }{
+		{"a reference", "alpine:3.22", ""},
+		{"pinned by digest", "alpine@sha256:0123abcd", ""},
+		{"unset", "", ""},
+		{"a carriage return, as Windows line endings leave", "x:1\r", `ALPINE_IMAGE="x:1\r": an image reference has no whitespace or control characters, and this one has '\r' at byte 3`},
+		{"a trailing space", "alpine:3.22 ", `ALPINE_IMAGE="alpine:3.22 ": an image reference has no whitespace or control characters, and this one has ' ' at byte 11`},
+		{"a tab inside", "al\tpine", `has '\t' at byte 2`},
+		{"a non-breaking space", "alpine:3.22\u00a0", `has '\u00a0' at byte 11`},
+	} {
+		err := CheckOverride("ALPINE_IMAGE", tc.value)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: CheckOverride(%q) = %v, want nil", tc.description, tc.value, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: CheckOverride(%q) = %v, want an error with %s", tc.description, tc.value, err, tc.want)
+		}
+	}
+}

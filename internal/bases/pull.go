@@ -34,13 +34,16 @@ func pullKey(c *docker.Client, ref string) string {
 	return c.Docker + "\x00" + os.Getenv("DOCKER_HOST") + "\x00" + os.Getenv("DOCKER_CONTEXT") + "\x00" + ref
 }
 
+// pullsOff says whether PullEnv turns pulls off.
+func pullsOff() bool { return os.Getenv(PullEnv) == "never" }
+
 // pull pulls ref for the base named arg and inspects it. While it runs,
 // docker's own lines go to log as they come, each after "arg: ", and a
 // line every pullEvery says how long it has taken so far; nothing goes to
 // stdout, which is the report's. A pull that failed in this process is not
 // tried again.
 func pull(ctx context.Context, c *docker.Client, arg, ref string, log io.Writer) (docker.ImageInfo, error) {
-	if os.Getenv(PullEnv) == "never" {
+	if pullsOff() {
 		return docker.ImageInfo{}, fmt.Errorf("pulls are off (%s=never)", PullEnv)
 	}
 	key := pullKey(c, ref)
