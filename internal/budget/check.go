@@ -3,6 +3,7 @@ package budget
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/go-multistage/multistage/internal/report"
@@ -14,8 +15,8 @@ type Result struct {
 	// budgeted figure that could not be measured (a gate that cannot see
 	// stays shut).
 	Breaches []string
-	// Notes do not: budgets that hold only on another base than the one
-	// an image was built on.
+	// Notes do not: at most one line, naming the images whose budgets
+	// hold only on another base than the one they were built on.
 	Notes []string
 }
 
@@ -24,6 +25,7 @@ type Result struct {
 // is not in r.
 func (bs Budgets) Check(r report.Report) Result {
 	var res Result
+	var elsewhere []unchecked
 	for _, img := range r.Images {
 		if img.Status == report.Failed {
 			continue
@@ -32,9 +34,10 @@ func (bs Budgets) Check(r report.Report) Result {
 		for _, fig := range []Figure{Size, Compressed} {
 			b, others := bs.For(name, img.Base, fig)
 			if b == nil {
-				if len(others) > 0 {
-					res.Notes = append(res.Notes, fmt.Sprintf("%s: built on %s; its %s has a budget only on %s: not checked",
-						name, img.Base, fig, strings.Join(others, ", ")))
+				// A row that was not measured has no base to speak of: its
+				// budget is a breach below, or the run fails on the row.
+				if len(others) > 0 && img.Status == report.OK {
+					elsewhere = append(elsewhere, unchecked{name, img.Base, others})
 				}
 				continue
 			}
@@ -52,7 +55,89 @@ func (bs Budgets) Check(r report.Report) Result {
 			}
 		}
 	}
+	if n := notCheckedNote(elsewhere); n != "" {
+		res.Notes = []string{n}
+	}
 	return res
+}
+
+// unchecked is a budgeted figure of image name that was not checked: the
+// image was built on base, and the budgets hold on others only.
+type unchecked struct {
+	name, base string
+	others     []string // "multistage-standin/busybox:1.35.0 (budgets.txt:14)"
+}
+
+// notCheckedNote says in one line which images were not checked against
+// their budgets, on which base they were built and where the budgets
+// hold; "" when there are none:
+//
+//	not checked, budgeted on another base only: hello/alpine, echo/alpine (built on multistage-standin/alpine-minimal:3.22; budgets on multistage-standin/busybox:1.35.0 (budgets.txt:26), …)
+func notCheckedNote(us []unchecked) string {
+	type group struct {
+		base   string
+		names  []string
+		others []string
+	}
+	var groups []*group
+	find := func(base string) *group {
+		for _, g := range groups {
+			if g.base == base {
+				return g
+			}
+		}
+		g := &group{base: base}
+		groups = append(groups, g)
+		return g
+	}
+	for _, u := range us {
+		g := find(u.base)
+		if !slices.Contains(g.names, u.name) {
+			g.names = append(g.names, u.name)
+		}
+		for _, o := range u.others {
+			if !slices.Contains(g.others, o) {
+				g.others = append(g.others, o)
+			}
+		}
+	}
+	var parts []string
+	for _, g := range groups {
+		parts = append(parts, fmt.Sprintf("%s (built on %s; budgets on %s)", strings.Join(g.names, ", "), g.base, byBase(g.others)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "not checked, budgeted on another base only: " + strings.Join(parts, "; ")
+}
+
+// byBase merges "base (budgets.txt:14)" entries of one base into
+// "base (budgets.txt:14, 15)".
+func byBase(others []string) string {
+	var bases []string
+	where := map[string][]string{}
+	for _, o := range others {
+		base, at := o, ""
+		if i := strings.LastIndex(o, " ("); i >= 0 && strings.HasSuffix(o, ")") {
+			base, at = o[:i], o[i+2:len(o)-1]
+		}
+		if !slices.Contains(bases, base) {
+			bases = append(bases, base)
+		}
+		if at == "" {
+			continue
+		}
+		if file, line, ok := strings.Cut(at, ":"); ok && len(where[base]) > 0 && strings.HasPrefix(where[base][0], file+":") {
+			at = line // the file is named once
+		}
+		where[base] = append(where[base], at)
+	}
+	for i, b := range bases {
+		if len(where[b]) > 0 {
+			bases[i] += " (" + strings.Join(where[b], ", ") + ")"
+		}
+	}
+	return strings.Join(bases, ", ")
 }
 
 // withoutRegistry is base without the registry it was pulled from when
