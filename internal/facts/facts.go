@@ -8,6 +8,7 @@ package facts
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,13 @@ func (s Store) Load(id string) (Facts, error) {
 // Update merges the non-nil figures of f into what is kept for image id.
 // The write is atomic: a concurrent reader sees the old file or the new one.
 func (s Store) Update(id string, f Facts) error {
+	if err := s.update(id, f); err != nil {
+		return fmt.Errorf("keeping the figures of %s in %s (MULTISTAGE_CACHE moves it): %w", id, s.Dir, err)
+	}
+	return nil
+}
+
+func (s Store) update(id string, f Facts) error {
 	old, err := s.Load(id)
 	if err != nil {
 		return err
