@@ -60,6 +60,7 @@ const Source = "https://github.com/go-multistage/multistage"
 // Result is what Image did.
 type Result struct {
 	ID       string
+	Inputs   string        // the hash of the inputs it was built from (InputsLabel)
 	Built    bool          // false: the image was current and not rebuilt
 	Duration time.Duration // of the build, when Built
 	Base     string        // the final image's base
@@ -79,6 +80,10 @@ type Builder struct {
 	// (see Revision); absent or "": not known.
 	Revisions map[string]string
 	Current   map[string]docker.ImageInfo // the engine's images by ref; absent: none
+	// Recorded says whether the build time of image id is known (the
+	// report shows it); an image whose build time is not is built again,
+	// so that no figure of the report is left unknown. nil: every one is.
+	Recorded func(id string) bool
 
 	mu sync.Mutex // guards Current, which Image updates
 }
@@ -100,7 +105,7 @@ func (b *Builder) current(v variant.Variant, hash string) (docker.ImageInfo, boo
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.Current[v.Image()]
-	return old, old.ID != "" && old.Config.Labels[InputsLabel] == hash
+	return old, old.ID != "" && old.Config.Labels[InputsLabel] == hash && (b.Recorded == nil || b.Recorded(old.ID))
 }
 
 // Primer picks, among the stale variants, the one to build first and
@@ -185,13 +190,14 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 	if err != nil {
 		return res, err
 	}
+	res.Inputs = hash
 	old, current := b.current(v, hash)
 	if current {
 		res.ID = old.ID
 		return res, nil
 	}
 	start := time.Now()
-	id, err := b.Docker.Build(ctx, docker.BuildSpec{
+	built, err := b.Docker.Build(ctx, docker.BuildSpec{
 		Context:    b.Root,
 		Dockerfile: filepath.Join(b.Root, v.Style.Dockerfile),
 		Target:     v.Style.Target,
@@ -202,6 +208,11 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 	if err != nil {
 		return res, err
 	}
+	if got := built.Config.Labels[InputsLabel]; got != hash {
+		// Found by its tag, which another build moved meanwhile.
+		return res, &TagMovedError{Tag: v.Image(), Now: built.ID}
+	}
+	id := built.ID
 	res.ID, res.Built, res.Duration = id, true, time.Since(start)
 	var info docker.ImageInfo
 	info.ID, info.Config.Labels = id, labels
@@ -218,6 +229,31 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		b.Docker.Cmd(ctx, "image", "rm", old.ID)
 	}
 	return res, nil
+}
+
+// TagMovedError is a tag of the project's that another build moved while
+// this run used it: two runs with different inputs on one engine (two
+// work trees, two CI jobs on a shared runner). This run's figures are of
+// its own image, by ID; the tag names the other's.
+type TagMovedError struct {
+	Tag  string // e.g. multistage/hello:alpine
+	Own  string // the image this run built; "" when it never saw it
+	Now  string // the image the tag names now; "" when it names none
+	Gone bool   // the run's own image is no longer on the engine
+}
+
+func (e *TagMovedError) Error() string {
+	msg := fmt.Sprintf("the tag %s moved during this run: another run on this engine tagged other inputs with it", e.Tag)
+	if e.Own != "" {
+		msg += fmt.Sprintf("; this run built %s", e.Own)
+		if e.Gone {
+			msg += ", which is no longer on the engine"
+		}
+	}
+	if e.Now != "" {
+		msg += fmt.Sprintf(", the tag names %s now", e.Now)
+	}
+	return msg + ". Run one mage at a time per engine, or run again once the other is done"
 }
 
 // FinalBase is the base the final image of style s is built on, and the

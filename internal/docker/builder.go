@@ -34,7 +34,7 @@ const (
 func (c *Client) FindBuilder(ctx context.Context, cacheDir string, log io.Writer) error {
 	if p := os.Getenv("BUILDX"); p != "" {
 		if _, err := c.Run(ctx, Cmd{Args: []string{p, "version"}}); err != nil {
-			return fmt.Errorf("BUILDX=%s does not run: %w", p, err)
+			return fmt.Errorf("BUILDX=%q does not run: %w", p, err)
 		}
 		c.Builder = []string{p, "build"}
 		return nil

@@ -98,39 +98,41 @@ func (c *Client) Stream(ctx context.Context, stdin io.Reader, stdout io.Writer, 
 	return c.engineErr(err)
 }
 
-// Build builds s with BuildKit and returns the new image's ID.
-func (c *Client) Build(ctx context.Context, s BuildSpec) (string, error) {
+// Build builds s with BuildKit and returns what the engine knows of the
+// new image, its ID first.
+func (c *Client) Build(ctx context.Context, s BuildSpec) (ImageInfo, error) {
 	if len(c.Builder) == 0 {
-		return "", errors.New("no BuildKit builder: call FindBuilder first")
+		return ImageInfo{}, errors.New("no BuildKit builder: call FindBuilder first")
 	}
 	tmp, err := os.CreateTemp("", "multistage-iid-*")
 	if err != nil {
-		return "", err
+		return ImageInfo{}, fmt.Errorf("a file for the image ID (TMPDIR=%q): %w", os.TempDir(), err)
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	s.IIDFile = tmp.Name()
 	args := append(append([]string{}, c.Builder...), BuildArgs(s)...)
 	if _, err := c.Run(ctx, Cmd{Args: args}); err != nil {
-		return "", c.engineErr(err)
+		return ImageInfo{}, c.engineErr(err)
 	}
 	id, err := os.ReadFile(s.IIDFile)
 	if err != nil || !strings.HasPrefix(string(id), "sha256:") {
-		return "", fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", Quote(args), s.IIDFile, id, err)
+		return ImageInfo{}, fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", Quote(args), s.IIDFile, id, err)
 	}
 	// On the containerd image store the builder writes the config's digest,
 	// which the engine does not know the image by: it names it by its
 	// manifest's. Ask for the ID the engine uses, by the tag just made, so
-	// figures kept by image ID are found again.
+	// figures kept by image ID are found again. (The tag may have moved
+	// since: the caller checks the labels it gave.)
 	iid := strings.TrimSpace(string(id))
 	info, err := c.Inspect(ctx, iid)
 	if errors.Is(err, ErrNotFound) {
 		info, err = c.Inspect(ctx, s.Tag)
 	}
 	if err != nil {
-		return "", fmt.Errorf("the image %s just built: %w", iid, err)
+		return ImageInfo{}, fmt.Errorf("the image %s just built: %w", iid, err)
 	}
-	return info.ID, nil
+	return info, nil
 }
 
 // ImageInfo is the part of `docker image inspect` this project uses.

@@ -124,10 +124,15 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 		ID:     newID(),
 		Opts:   opts,
 		Docker: c,
-		Facts:  facts.Store{Dir: filepath.Join(opts.CacheDir, "facts")},
+		// v2: figures counted before the layer cache kept file names
+		// byte-exact may be wrong, so none of them is read.
+		Facts:  facts.Store{Dir: filepath.Join(opts.CacheDir, "facts.v2")},
 		layers: image.Cache{Dir: filepath.Join(opts.CacheDir, "image")},
 	}
-	b := &build.Builder{Docker: c, Root: root}
+	b := &build.Builder{Docker: c, Root: root, Recorded: func(id string) bool {
+		f, err := s.Facts.Load(id)
+		return err == nil && f.BuildSeconds != nil
+	}}
 	// Everything asks the daemon at once; if the ping fails, the rest is
 	// cancelled and the ping's error (it says what is wrong) is the answer.
 	wctx, cancel := context.WithCancel(ctx)
@@ -182,7 +187,7 @@ func (s *Session) publishBases(ctx context.Context) error {
 	registry := env(bases.RegistryEnv)
 	if s.BuildKit.EngineOwn() {
 		if registry != "" {
-			fmt.Fprintf(s.Opts.Log, "%s=%s is not used: the %s sees the engine's images\n", bases.RegistryEnv, registry, s.BuildKit)
+			fmt.Fprintf(s.Opts.Log, "%s=%q is not used: the %s sees the engine's images\n", bases.RegistryEnv, registry, s.BuildKit)
 		}
 		return nil
 	}
@@ -313,7 +318,7 @@ func (s *Session) Verify(ctx context.Context) ([]Outcome, error) {
 	outcomes := each(s.Opts.Matrix, s.Opts.Jobs, func(_ int, v variant.Variant) Outcome {
 		o := Outcome{Variant: v}
 		var err error
-		if o.Startup, err = verify.Run(ctx, s.Docker, v, s.ID); err != nil {
+		if o.Startup, err = verify.Run(ctx, s.Docker, v, v.Image(), s.ID); err != nil {
 			o.Step, o.Err = "verifying", err
 		}
 		return o
@@ -400,13 +405,60 @@ func (s *Session) buildOne(ctx context.Context, v variant.Variant) Outcome {
 	return o
 }
 
+// verify runs and checks the image the build step gave, by its ID.
 func (s *Session) verify(ctx context.Context, o Outcome) Outcome {
 	var err error
-	o.Startup, err = verify.Run(ctx, s.Docker, o.Variant, s.ID)
+	o.Startup, err = verify.Run(ctx, s.Docker, o.Variant, o.Build.ID, s.ID)
 	if err != nil {
-		o.Step, o.Err = "verifying", err
+		o.Step, o.Err = "verifying", s.lost(ctx, o.Variant, o.Build.ID, err)
 	}
 	return o
+}
+
+// lost is err, or, when the image this run built is no longer on the
+// engine because another run moved its tag (the containerd store drops an
+// image that loses its last tag), the error that says so.
+func (s *Session) lost(ctx context.Context, v variant.Variant, id string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	if _, ierr := s.Docker.Inspect(ctx, id); !errors.Is(ierr, docker.ErrNotFound) {
+		return err
+	}
+	moved := &build.TagMovedError{Tag: v.Image(), Own: id, Gone: true}
+	if info, ierr := s.Docker.Inspect(ctx, v.Image()); ierr == nil {
+		moved.Now = info.ID
+	}
+	return moved
+}
+
+// movedTags checks that every tag this run built or found current still
+// names the image it verified and measured: another run on the engine may
+// have moved it (see build.TagMovedError). One docker call for all.
+func (s *Session) movedTags(ctx context.Context, outcomes []Outcome) error {
+	var refs []string
+	for _, o := range outcomes {
+		if o.Build.ID != "" {
+			refs = append(refs, o.Variant.Image())
+		}
+	}
+	now, err := s.Docker.InspectAll(ctx, refs...)
+	if err != nil {
+		return fmt.Errorf("checking that this run's tags still name its images: %w", err)
+	}
+	var errs []error
+	for _, o := range outcomes {
+		if o.Build.ID == "" || o.Err != nil {
+			continue
+		}
+		// A tag that names an image of the same inputs (another run's
+		// build of the very same sources and bases) has not moved in
+		// substance: what the report says of this run's image holds for it.
+		if info := now[o.Variant.Image()]; info.ID != o.Build.ID && info.Config.Labels[build.InputsLabel] != o.Build.Inputs {
+			errs = append(errs, fmt.Errorf("%s: %w", o.Variant.Name(), &build.TagMovedError{Tag: o.Variant.Image(), Own: o.Build.ID, Now: info.ID}))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func progressLine(o Outcome, verified bool) string {
@@ -478,19 +530,36 @@ func Run(ctx context.Context, opts Options, plan Plan) error {
 		return err
 	}
 	outcomes, failed := s.build(ctx, plan.Verify, plan.Report)
-	if plan.Report && ctx.Err() == nil && !EngineGone(failed) {
-		r := s.Gather(ctx, outcomes)
-		r.Baseline = baseline
-		if err := s.Print(r); err != nil {
-			return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
-		}
-		err := errors.Join(failed, checkFailures(r, outcomes), s.checkBudgets(budgets, r))
-		if err != nil && !EngineGone(err) && ctx.Err() == nil {
-			err = s.engineGone(ctx, err) // it may have died while the report was gathered
-		}
-		return err
+	if ctx.Err() != nil || EngineGone(failed) {
+		return failed
 	}
-	return failed
+	if !plan.Report {
+		return errors.Join(failed, s.movedTags(ctx, outcomes))
+	}
+	r := s.Gather(ctx, outcomes)
+	r.Baseline = baseline
+	if err := s.Print(r); err != nil {
+		return errors.Join(failed, fmt.Errorf("printing the report: %w", err))
+	}
+	err = errors.Join(failed, checkFailures(r, outcomes), unmeasured(r), s.checkBudgets(budgets, r), s.movedTags(ctx, outcomes))
+	if err != nil && !EngineGone(err) && ctx.Err() == nil {
+		err = s.engineGone(ctx, err) // it may have died while the report was gathered
+	}
+	return err
+}
+
+// unmeasured is the error of a report with figures it could not measure
+// (see report.Unmeasured): such a run fails, after printing the report.
+func unmeasured(r report.Report) error {
+	lines := report.Unmeasured(r)
+	if len(lines) == 0 {
+		return nil
+	}
+	errs := []error{fmt.Errorf("%d image(s) of the report lack figures, so the report cannot be trusted", len(lines))}
+	for _, l := range lines {
+		errs = append(errs, errors.New(l))
+	}
+	return errors.Join(errs...)
 }
 
 // checkFailures names the images whose check failed while the report was

@@ -443,7 +443,7 @@ func TestExplicitBaseThatCannotBeHadIsAnError(t *testing.T) {
 	dockertest.Client(t)
 	t.Setenv("GO_IMAGE", "nope-not-an-image:1")
 	_, err := Prepare(context.Background(), testOptions(t))
-	if err == nil || !strings.Contains(err.Error(), "GO_IMAGE=nope-not-an-image:1") {
+	if err == nil || !strings.Contains(err.Error(), `GO_IMAGE="nope-not-an-image:1"`) {
 		t.Errorf("Prepare(GO_IMAGE=nope-not-an-image:1) = %v, want an error naming it", err)
 	}
 }

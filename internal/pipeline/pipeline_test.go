@@ -100,7 +100,7 @@ func TestPrintFollowsTheEnvironment(t *testing.T) {
 		t.Errorf("REPORT_FILE = %.40q…, GITHUB_STEP_SUMMARY = %.60q…, want the Markdown in both, appended to the summary", file, sum)
 	}
 	env["REPORT_FORMAT"] = "yaml"
-	if err := s.Print(r); err == nil || !strings.Contains(err.Error(), "REPORT_FORMAT=yaml") {
+	if err := s.Print(r); err == nil || !strings.Contains(err.Error(), `REPORT_FORMAT="yaml"`) {
 		t.Errorf("Print(REPORT_FORMAT=yaml) = %v, want an error naming it", err)
 	}
 }

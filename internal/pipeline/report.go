@@ -39,16 +39,22 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 			verified[o.Variant.Name()] = o.Startup
 		}
 	}
+	// Each image by the ID this run's build step gave, so that the report is
+	// of the images this run built and verified, whatever another run on
+	// the engine has tagged since; by its tag where there is no such ID.
 	refs := make([]string, len(s.Opts.Matrix))
 	for i, v := range s.Opts.Matrix {
 		refs[i] = v.Image()
+		if i < len(outcomes) && outcomes[i].Build.ID != "" {
+			refs[i] = outcomes[i].Build.ID
+		}
 	}
 	infos, ierr := s.Docker.InspectAll(ctx, refs...)
 	// The costly figures, for images not measured yet, as many at once as
 	// builds.
 	images := each(s.Opts.Matrix, s.Opts.Jobs, func(i int, v variant.Variant) report.Image {
 		img := report.Image{App: v.App, Variant: v.Style.Name, Image: v.Image()}
-		info, ok := infos[v.Image()]
+		info, ok := infos[refs[i]]
 		switch {
 		case failed[v.Name()] != "":
 			img.Status, img.Error = report.Failed, failed[v.Name()]
@@ -57,6 +63,8 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 			}
 		case ierr != nil:
 			img.Status, img.Error = report.Missing, docker.Summary(ierr)
+		case !ok && refs[i] != v.Image():
+			img.Status, img.Error = report.Missing, docker.Summary(s.lost(ctx, v, refs[i], errors.New("not on the engine")))
 		case !ok:
 			img.Status, img.Error = report.Missing, "not built: run mage all"
 		default:
@@ -170,7 +178,7 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 			return nil
 		}
 		run.ran = true
-		if d, err := s.startup(ctx, v, verified); err != nil {
+		if d, err := s.startup(ctx, v, info.ID, verified); err != nil {
 			run.err = err
 		} else {
 			secs := d.Seconds()
@@ -203,15 +211,16 @@ func (s *Session) warn(format string, args ...any) {
 	fmt.Fprintf(s.Opts.Log, "warning: "+format+"\n", args...)
 }
 
-// startup is the median start-up time of startupRuns verified runs, the
-// verification of this session (when not 0) being the first.
-func (s *Session) startup(ctx context.Context, v variant.Variant, verified time.Duration) (time.Duration, error) {
+// startup is the median start-up time of startupRuns verified runs of
+// image id, the variant v, the verification of this session (when not 0)
+// being the first.
+func (s *Session) startup(ctx context.Context, v variant.Variant, id string, verified time.Duration) (time.Duration, error) {
 	var runs []time.Duration
 	if verified > 0 {
 		runs = append(runs, verified)
 	}
 	for len(runs) < startupRuns {
-		d, err := verify.Run(ctx, s.Docker, v, s.ID)
+		d, err := verify.Run(ctx, s.Docker, v, id, s.ID)
 		if err != nil {
 			return 0, err
 		}
@@ -269,7 +278,7 @@ func (s *Session) Print(r report.Report) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("REPORT_FORMAT=%s: want markdown or json", f)
+		return fmt.Errorf("REPORT_FORMAT=%q: want markdown or json", f)
 	}
 	if p := s.Opts.Env("REPORT_FILE"); p != "" {
 		if err := os.WriteFile(p, md.Bytes(), 0o644); err != nil {

@@ -32,13 +32,15 @@ var (
 // tell its own containers from those of another run on the same engine.
 const RunLabel = "dev.go-multistage.run"
 
-// Run starts the image of v once, checks it, and returns the start-up time:
-// docker run to exit for a program, docker run to the first good answer for
-// a server. The container is labelled RunLabel=run.
-func Run(ctx context.Context, c *docker.Client, v variant.Variant, run string) (time.Duration, error) {
+// Run starts image, the image of v, once, checks it, and returns the
+// start-up time: docker run to exit for a program, docker run to the first
+// good answer for a server. image is best the image ID the build gave: a
+// tag names whatever was tagged last, on a shared engine perhaps another
+// run's image. The container is labelled RunLabel=run.
+func Run(ctx context.Context, c *docker.Client, v variant.Variant, image, run string) (time.Duration, error) {
 	name := ContainerName(v)
 	spec := docker.RunSpec{
-		Image:    v.Image(),
+		Image:    image,
 		Name:     name,
 		Labels:   map[string]string{variant.ProjectLabel: "container", RunLabel: run},
 		Hardened: true,
