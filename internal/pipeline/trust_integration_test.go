@@ -7,11 +7,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 )
@@ -112,5 +117,131 @@ func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
 		if _, err := c.Cmd(ctx, "image", "rm", first[0].Build.ID); err != nil {
 			t.Errorf("removing run A's image: %v", err)
 		}
+	}
+}
+
+// A runtime image that cannot start: its FAIL line and its report row say
+// why, in docker's words ("Error response from daemon: …"), not docker's
+// help hint, and the run fails leaving no container.
+func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
+	for _, tc := range []struct {
+		description string
+		from, to    string // an edit of the multi-stage Dockerfile
+		want        string // in the FAIL line and the report row
+	}{
+		{"a user scratch has no passwd for", "USER 65532:65532", "USER nobody", "unable to find user nobody"},
+		{"a shell-form entrypoint on scratch", `ENTRYPOINT ["/app"]`, "ENTRYPOINT /app", "/bin/sh"},
+	} {
+		t.Run(tc.description, func(t *testing.T) {
+			root := copyRepo(t)
+			df := filepath.Join(root, variant.Scratch.Dockerfile)
+			data, err := os.ReadFile(df)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), tc.from) {
+				t.Fatalf("%s has no %q to change", variant.Scratch.Dockerfile, tc.from)
+			}
+			writeFile(t, df, strings.Replace(string(data), tc.from, tc.to, 1))
+			opts := testOptions(t, variant.Matrix[2]) // hello/scratch
+			opts.Root, opts.Namespace = root, sandbox.Namespace+"/cannot-start-"+newID()
+			t.Cleanup(func() { removeImages(t, opts.Namespace) })
+			log := &syncBuffer{t: t}
+			var out bytes.Buffer
+			opts.Log, opts.Out = log, &out
+			err = Run(context.Background(), opts, Plan{Verify: true, Report: true})
+			if err == nil {
+				t.Fatal("Run = nil, want the failed check")
+			}
+			var fail, row string
+			for _, l := range strings.Split(log.String(), "\n") {
+				if strings.HasPrefix(l, "FAIL") && strings.Contains(l, "hello/scratch") {
+					fail = l
+				}
+			}
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.HasPrefix(l, "| scratch |") {
+					row = l
+				}
+			}
+			// The row is cut at a table cell's length; the FAIL line is whole.
+			for what, line := range map[string]string{"FAIL line": fail, "report row": row} {
+				if !strings.Contains(line, "Error response from daemon") || strings.Contains(line, "--help") {
+					t.Errorf("the %s = %q, want docker's error, not its help hint", what, line)
+				}
+			}
+			if !strings.Contains(fail, tc.want) {
+				t.Errorf("the FAIL line = %q, want the cause, %q", fail, tc.want)
+			}
+			if !strings.Contains(err.Error(), "verifying hello/scratch") {
+				t.Errorf("Run = %v, want it to name the check that failed", err)
+			}
+			out2, err := dockertest.Client(t).Cmd(context.Background(), "ps", "--all", "--quiet", "--filter", "label="+variant.ProjectLabel+"=container", "--filter", "name="+variant.ImagePrefix+"-hello-scratch")
+			if err != nil || strings.TrimSpace(out2) != "" {
+				t.Errorf("containers left: %q (%v)", out2, err)
+			}
+		})
+	}
+}
+
+// A base override that is no image reference (a carriage return, as a file
+// saved with Windows line endings leaves) is refused before anything is
+// built, and the error shows it quoted, so that a terminal hides nothing.
+func TestABaseOverrideWithControlCharactersIsRefusedQuoted(t *testing.T) {
+	c := dockertest.Client(t)
+	for _, value := range []string{"x:1\r", "alpine:3.22 "} {
+		t.Setenv("ALPINE_IMAGE", value)
+		opts := testOptions(t, variant.Matrix[1])
+		opts.Namespace = sandbox.Namespace + "/refused-" + newID()
+		err := Run(context.Background(), opts, Plan{Verify: true, Report: true})
+		want := "ALPINE_IMAGE=" + strconv.Quote(value) + ": an image reference has no whitespace or control characters"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Run(ALPINE_IMAGE=%q) = %v, want an error with %s", value, err, want)
+		}
+		if out, err := c.Cmd(context.Background(), "image", "ls", "--quiet", opts.Namespace+"/*"); err != nil || strings.TrimSpace(out) != "" {
+			t.Errorf("Run(ALPINE_IMAGE=%q) left images %q (%v), want none built", value, out, err)
+		}
+	}
+}
+
+// A first run on a machine without a static busybox (no busybox-static):
+// the alpine images are built on the shell-less stand-in, which the
+// shipped budgets do not name. The run passes, and one line says which
+// budgets were not checked and why: no warning, no empty base name.
+func TestAFirstRunWithoutBusyboxIsQuiet(t *testing.T) {
+	dockertest.Client(t)
+	// A PATH with what a run needs (docker, go, git) and no busybox.
+	bin := t.TempDir()
+	for _, tool := range []string{"docker", "go", "git"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin)
+	t.Setenv("ALPINE_IMAGE", "")
+	opts := testOptions(t, variant.Matrix[1], variant.Matrix[2], variant.Matrix[4]) // hello/alpine, hello/scratch, echo/alpine
+	opts.Namespace = sandbox.Namespace + "/no-busybox-" + newID()
+	t.Cleanup(func() { removeImages(t, opts.Namespace) })
+	log := &syncBuffer{t: t}
+	opts.Log = log
+	if err := Run(context.Background(), opts, Plan{Verify: true, Report: true}); err != nil {
+		t.Fatalf("Run without busybox = %v", err)
+	}
+	var budget []string
+	for _, l := range strings.Split(log.String(), "\n") {
+		if strings.HasPrefix(l, "budget:") {
+			budget = append(budget, l)
+		}
+		if strings.HasPrefix(l, "warning:") || strings.Contains(l, "built on ;") {
+			t.Errorf("the run said %q", l)
+		}
+	}
+	want := "budget: not checked, budgeted on another base only: hello/alpine, echo/alpine (built on multistage-standin/rootfs:minimal; budgets on multistage-standin/busybox:"
+	if len(budget) != 1 || !strings.HasPrefix(budget[0], want) {
+		t.Errorf("budget lines %q, want one, starting %q", budget, want)
 	}
 }
