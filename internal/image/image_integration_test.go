@@ -63,11 +63,11 @@ func TestFromEngineReadsThisEnginesSave(t *testing.T) {
 	cache := Cache{Dir: t.TempDir()}
 	var first Image
 	for run := range 3 {
-		cc := cache
+		o := ReadOptions{Cache: cache, DiffIDs: info.RootFS.Layers, Store: engine.Store}
 		if run == 0 {
-			cc = Cache{} // no cache at all
+			o.Cache = Cache{} // no cache at all
 		}
-		img, err := FromEngine(ctx, c, ref, cc)
+		img, err := FromEngine(ctx, c, ref, o)
 		if err != nil {
 			t.Fatalf("%s: FromEngine = %v", engine, err)
 		}
