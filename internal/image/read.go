@@ -127,6 +127,7 @@ type reader struct {
 	entries  map[string]*entry // by path in the save
 	links    map[string]string // a path in the save that links to another
 	byLength map[int64]map[string]Content
+	sources  map[string]descriptor // the legacy manifest's foreign layers, by diff ID
 }
 
 // cached returns what the cache knows of a layer, if that is all this
@@ -501,6 +502,9 @@ func (rd *reader) assemble() (Image, error) {
 	}
 	var img Image
 	for i, ref := range refs {
+		if d, ok := rd.sources[cfg.RootFS.DiffIDs[i]]; ok && ref.desc.MediaType == "" {
+			ref.desc = d
+		}
 		e, err := rd.layerAt(i, ref)
 		if err != nil {
 			return Image{}, err
@@ -592,9 +596,7 @@ func (rd *reader) manifest() (cfg string, layers []layerRef, err error) {
 				types[l.path] = l.desc
 			}
 		}
-		for _, l := range m[0].LayerSources {
-			types[blobPath(l.Digest)] = l
-		}
+		rd.sources = m[0].LayerSources
 		for _, l := range m[0].Layers {
 			p := cleanPath(l)
 			layers = append(layers, layerRef{path: p, desc: types[p]})
