@@ -296,6 +296,8 @@ func TestReadCompressedIsWhatThisStorePushes(t *testing.T) {
 	padded := append(append([]byte{}, users...), make([]byte, 10240-len(users))...) // one whole tar record
 	goGzip := int64(len(gz(t, padded, gzip.DefaultCompression)))
 	zs := zstdBlob(t, padded)
+	skippable := zs
+	skippable.stored = append([]byte{0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 'm', 'e', 't', 'a'}, zs.stored...)
 	docker0 := tarBlob(padded)
 	docker0.mediaType = "application/vnd.docker.image.rootfs.diff.tar"
 	for _, tc := range []struct {
@@ -307,6 +309,7 @@ func TestReadCompressedIsWhatThisStorePushes(t *testing.T) {
 		{"uncompressed OCI blob, containerd store: as stored", tarBlob(padded), docker.StoreContainerd, 10240},
 		{"uncompressed docker blob, containerd store: as stored", docker0, docker.StoreContainerd, 10240},
 		{"zstd blob, containerd store: as stored", zs, docker.StoreContainerd, int64(len(zs.stored))},
+		{"zstd blob after a skippable frame, containerd store: as stored", skippable, docker.StoreContainerd, int64(len(skippable.stored))},
 		{"gzip blob, containerd store: as stored", gzipBlob(t, padded), docker.StoreContainerd, int64(len(gzipBlob(t, padded).stored))},
 		{"uncompressed blob, classic store: our gzip", tarBlob(padded), docker.StoreClassic, goGzip},
 		{"zstd blob, classic store: our gzip", zs, docker.StoreClassic, goGzip},

@@ -1,20 +1,22 @@
 // Package image reads an image as `docker save` writes it, whatever the
 // engine and its image store: the legacy layout of the classic store
 // (manifest.json, each layer an uncompressed <id>/layer.tar or, since
-// Docker 25, blobs/sha256/<diff ID>) and the OCI layout of the containerd
-// image store (index.json, layers kept as gzip blobs). It is the one place
-// that knows those formats: the report, the tests and the bench read an
-// image's layers, their sizes and their files through it.
+// Docker 25, blobs/sha256/<diff ID>; a layer that repeats is a link to its
+// first copy) and the OCI layout of the containerd image store
+// (index.json, layers kept as blobs compressed with gzip or zstd, or not
+// at all). It is the one place that knows those formats: the report, the
+// tests and the bench read an image's layers, their sizes and their files
+// through it.
 //
 // The figures mean the same on every engine:
 //   - a layer's Size is its unpacked content: the bytes of its regular
 //     files plus the length of its symlinks' targets, a hard link once.
 //     That is how the classic store counts a layer (and so what docker
 //     images says there), and it is what an image is on any store;
-//   - a layer's Compressed size is what pushing it uploads: the stored blob
-//     where the engine keeps layers compressed (the containerd store), else
-//     the layer tar gzipped by Go's compress/gzip at its default level, as
-//     the classic store compresses on push.
+//   - a layer's Compressed size is what pushing it uploads: on the
+//     containerd store the stored blob as it is, whatever its compression
+//     (none included); on the classic store the layer tar gzipped by Go's
+//     compress/gzip at its default level, as that store compresses on push.
 //
 // Which of the two a push uploads depends on the store, which a save does
 // not tell: the caller says it (ReadOptions.Store).

@@ -246,15 +246,19 @@ func (rd *reader) read(name string, size int64, r io.Reader, src *sourceReader) 
 // sniffed says how a file of the save is compressed, from its first
 // bytes, or "" if it does not look like a layer. A file that is a layer
 // by its name (legacy <id>/layer.tar) is a tar whatever it starts with.
+// The magic numbers are gzip's (RFC 1952, 2.3.1) and zstd's, for a frame
+// or a skippable frame (RFC 8878, 3.1.1 and 3.1.2).
 func sniffed(head []byte, layer bool) string {
 	switch {
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return kindGzip
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}),
+		len(head) >= 4 && head[0]&0xf0 == 0x50 && bytes.Equal(head[1:4], []byte{0x2a, 0x4d, 0x18}):
 		return kindZstd
 	case layer, len(head) == 512 && (isTar(head) || isZero(head)):
-		// A tar may start with its end: older tools write an empty
-		// layer as 1,024 (or 10,240) zero bytes.
+		// A tar may start with its end, two 512-byte zero blocks
+		// (POSIX pax, "ustar Interchange Format"): older tools write an
+		// empty layer as 1,024 zero bytes, or 10,240 (a whole record).
 		return kindTar
 	}
 	return ""
@@ -454,7 +458,9 @@ type (
 	}
 )
 
-// The layer media types a save may name, and how each is compressed.
+// The layer media types a save may name, and how each is compressed:
+// the OCI image spec's (layer.md, "Media Types") and Docker's image
+// manifest v2 schema 2. Encrypted layers are named so as to say so.
 var mediaTypes = map[string]string{
 	"application/vnd.oci.image.layer.v1.tar":                            kindTar,
 	"application/vnd.oci.image.layer.v1.tar+gzip":                       kindGzip,
