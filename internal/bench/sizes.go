@@ -37,7 +37,7 @@ func (b *bencher) binPath(dir string) string {
 // imageSize is an image's unpacked size as the report measures it, the
 // same on every image store (docker's own figure is not, see package image).
 func (b *bencher) imageSize(ctx context.Context, ref string) (int64, error) {
-	img, err := b.s.Image(ctx, ref)
+	img, err := b.s.Image(ctx, ref, nil)
 	return img.Size(), err
 }
 

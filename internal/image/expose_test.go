@@ -127,7 +127,7 @@ func TestExposure(t *testing.T) {
 }
 
 func TestSummaryKeepsTheExposure(t *testing.T) {
-	img, err := Read(bytes.NewReader(legacySave(t, layerTar(t))), Cache{})
+	img, err := Read(bytes.NewReader(legacySave(t, layerTar(t))), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

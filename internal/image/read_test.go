@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/docker"
 )
 
 // layerTar is a layer with a directory, a file, a symlink, a hard link, a
@@ -139,14 +141,16 @@ func TestReadMeasuresBothLayoutsAlike(t *testing.T) {
 	for _, tc := range []struct {
 		description    string
 		save           []byte
+		store          string
 		wantCompressed int64
 	}{
-		{"legacy layout, uncompressed layer: gzip at the default level", legacySave(t, layer), int64(len(gz(t, layer, gzip.DefaultCompression)))},
-		{"OCI layout, gzip blob: the blob as stored", oci, int64(len(blob))},
+		{"legacy layout, uncompressed layer: gzip at the default level", legacySave(t, layer), docker.StoreClassic, int64(len(gz(t, layer, gzip.DefaultCompression)))},
+		{"OCI layout, gzip blob, containerd store: the blob as stored", oci, docker.StoreContainerd, int64(len(blob))},
+		{"OCI layout, gzip blob, classic store: gzip at the default level", oci, docker.StoreClassic, int64(len(gz(t, layer, gzip.DefaultCompression)))},
 	} {
 		for _, cache := range []Cache{{}, {Dir: t.TempDir()}} {
 			for run := range 2 { // the second run with a cache reads it
-				img, err := Read(bytes.NewReader(tc.save), cache)
+				img, err := Read(bytes.NewReader(tc.save), ReadOptions{Cache: cache, Store: tc.store})
 				if err != nil {
 					t.Fatalf("%s: Read = %v", tc.description, err)
 				}
@@ -174,10 +178,11 @@ func TestReadMeasuresBothLayoutsAlike(t *testing.T) {
 func TestReadUsesTheCacheForKnownLayers(t *testing.T) {
 	layer := layerTar(t)
 	cache := Cache{Dir: t.TempDir()}
-	if err := cache.Store(sha(layer), Content{Size: 7, Gzip: 5, Files: []File{}}); err != nil {
+	// Told its length, the reader knows the layer by its hash alone.
+	if err := cache.Store(sha(layer), Content{Size: 7, Gzip: 5, Tar: int64(len(layer)), Files: []File{}}); err != nil {
 		t.Fatal(err)
 	}
-	img, err := Read(bytes.NewReader(legacySave(t, layer)), cache)
+	img, err := Read(bytes.NewReader(legacySave(t, layer)), ReadOptions{Cache: cache, DiffIDs: []string{sha(layer)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,10 +201,10 @@ func TestReadRejectsALayerThatIsNotTheConfigs(t *testing.T) {
 		"c.json", other,
 		"manifest.json", jsonOf(t, []map[string]any{{"Config": "c.json", "Layers": []string{"0123abcd/layer.tar"}}}),
 	)
-	if _, err := Read(bytes.NewReader(save), Cache{}); err != nil {
+	if _, err := Read(bytes.NewReader(save), ReadOptions{}); err != nil {
 		t.Fatalf("Read(good save) = %v", err)
 	}
-	_, err := Read(bytes.NewReader(bad), Cache{})
+	_, err := Read(bytes.NewReader(bad), ReadOptions{})
 	if err == nil || !strings.Contains(err.Error(), "the config says") {
 		t.Errorf("Read(layer the config does not name) = %v, want an error saying so", err)
 	}
@@ -209,17 +214,17 @@ func TestReadRejectsALayerThatIsNotTheConfigs(t *testing.T) {
 		want        string
 	}{
 		{"no metadata", saveTar(t, "x/layer.tar", layer), "neither manifest.json nor index.json"},
-		{"not a tar", []byte("docker said something else"), "reading docker save"},
-		{"a missing layer", saveTar(t, "c.json", configFor(t, sha(layer)), "manifest.json", jsonOf(t, []map[string]any{{"Config": "c.json", "Layers": []string{"x/layer.tar"}}})), "no layer x/layer.tar"},
+		{"not a tar", []byte("docker said something else"), "reading the docker save of multistage-test-image/x:y"},
+		{"a missing layer", saveTar(t, "c.json", configFor(t, sha(layer)), "manifest.json", jsonOf(t, []map[string]any{{"Config": "c.json", "Layers": []string{"x/layer.tar"}}})), "layer 1 (x/layer.tar, media type none given) is not in the save"},
 	} {
-		if _, err := Read(bytes.NewReader(tc.save), Cache{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Read(bytes.NewReader(tc.save), ReadOptions{Ref: "multistage-test-image/x:y"}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Read(%s) = %v, want an error containing %q", tc.description, err, tc.want)
 		}
 	}
 }
 
 func TestSummaryDropsFilesOnly(t *testing.T) {
-	img, err := Read(bytes.NewReader(legacySave(t, layerTar(t))), Cache{})
+	img, err := Read(bytes.NewReader(legacySave(t, layerTar(t))), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

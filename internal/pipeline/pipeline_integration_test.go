@@ -535,7 +535,7 @@ func TestServersPassWhenTheirPortIsTakenOnTheHost(t *testing.T) {
 // oldest layer first, as package image reads them.
 func layerFiles(t *testing.T, s *Session, ref string) [][]string {
 	t.Helper()
-	img, err := image.FromEngine(context.Background(), s.Docker, ref, image.Cache{})
+	img, err := image.FromEngine(context.Background(), s.Docker, ref, image.ReadOptions{Store: s.Engine.Store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,9 +119,11 @@ func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.
 }
 
 // Image reads ref's layers from the engine through the session's layer
-// cache: the one way the project reads an image.
-func (s *Session) Image(ctx context.Context, ref string) (image.Image, error) {
-	return image.FromEngine(ctx, s.Docker, ref, s.layers)
+// cache: the one way the project reads an image. diffIDs are ref's layers
+// as docker image inspect names them (nil: unknown), with which a cached
+// layer is only hashed.
+func (s *Session) Image(ctx context.Context, ref string, diffIDs []string) (image.Image, error) {
+	return image.FromEngine(ctx, s.Docker, ref, image.ReadOptions{Cache: s.layers, DiffIDs: diffIDs, Store: s.Engine.Store})
 }
 
 // measure makes sure the costly figures of image id are in the facts cache.
@@ -166,7 +168,7 @@ func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docke
 		if complete(f.Image) {
 			return nil
 		}
-		img, err := s.Image(ctx, info.ID)
+		img, err := s.Image(ctx, info.ID, info.RootFS.Layers)
 		if err != nil {
 			return err
 		}
