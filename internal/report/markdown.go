@@ -23,7 +23,7 @@ func Markdown(w io.Writer, r Report) error {
 	b.WriteString("*checked* = what this run found when it ran the image and checked its output or answer: verified, **FAIL**, or not checked (this run did not run it; its figures are from an earlier run). " +
 		"Sizes: MB = 10⁶ bytes (docker's own convention) everywhere, B = bytes; " +
 		"*size* = the image's unpacked content, measured from its layers, the same on every engine and image store; " +
-		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: the layers as the engine keeps them gzipped (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
+		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: each layer as the engine stores it, whatever its compression (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
 		"*vs single-stage* = change in exact uncompressed bytes against the same app's single-stage image; " +
 		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo (median of a few runs); " +
 		"*files* = regular files in the image's final filesystem (a hard link counts, as `find -type f` counts it); *shell* = whether `/bin/sh` resolves, through symlinks, to a file; *setuid* = files with the setuid or setgid bit; " +
