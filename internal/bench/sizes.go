@@ -37,7 +37,12 @@ func (b *bencher) binPath(dir string) string {
 // imageSize is an image's unpacked size as the report measures it, the
 // same on every image store (docker's own figure is not, see package image).
 func (b *bencher) imageSize(ctx context.Context, ref string) (int64, error) {
-	img, err := b.s.Image(ctx, ref, nil)
+	info, err := b.s.Docker.Inspect(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	// Its layers, so that those the cache knows are not read again.
+	img, err := b.s.Image(ctx, info.ID, info.RootFS.Layers)
 	return img.Size(), err
 }
 
