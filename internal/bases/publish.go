@@ -113,14 +113,20 @@ func repoPath(ref string) string {
 // "go1.26.8: digest: sha256:… size: 1234".
 var pushedDigest = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64})`)
 
+// pushLock is the lock file of pushes of name, in the temporary directory
+// every process of the project on this machine shares. It is there only
+// while a push holds it.
+func pushLock(name string) string {
+	return filepath.Join(os.TempDir(), "multistage-push-"+strings.NewReplacer("/", "_", ":", "_").Replace(name)+".lock")
+}
+
 // push tags the local image ref as name, pushes it and removes that tag
 // again (the engine keeps the image under its own name only), and returns
 // the manifest digest the registry serves. Every process of the project on
 // this machine takes one lock per name for it: another one's clean-up must
 // not untag what this one is pushing.
 func push(ctx context.Context, c *docker.Client, ref, name string) (string, error) {
-	lock := strings.NewReplacer("/", "_", ":", "_").Replace(name)
-	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "multistage-push-"+lock+".lock"))
+	unlock, err := lockFile(ctx, pushLock(name))
 	if err != nil {
 		return "", fmt.Errorf("waiting for the lock on %s: %w", name, err)
 	}

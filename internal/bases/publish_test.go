@@ -2,8 +2,16 @@ package bases
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
 )
@@ -97,5 +105,112 @@ func TestPublishWithoutARegistrySaysWhatToSet(t *testing.T) {
 	_, err := Publish(context.Background(), c, bs, remote, "", nil)
 	if err == nil || !strings.Contains(err.Error(), "set BASE_REGISTRY") || !strings.Contains(err.Error(), "buildx builder ci") {
 		t.Errorf("Publish without a registry = %v, want an error naming the builder and BASE_REGISTRY", err)
+	}
+}
+
+// A push holds its lock while it tags, pushes and untags, and leaves no
+// lock file behind.
+func TestPushLeavesNoLockFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir, where the locks are
+	name := "127.0.0.1:5000/multistage-standin/go:go1.26.8"
+	var held bool
+	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd docker.Cmd) (string, error) {
+		if cmd.Args[1] == "push" {
+			_, err := os.Stat(pushLock(name))
+			held = err == nil
+			return "go1.26.8: digest: sha256:" + strings.Repeat("ab", 32) + " size: 528\n", nil
+		}
+		return "", nil
+	}}
+	bs := Bases{"GO_IMAGE": {Arg: "GO_IMAGE", Ref: "multistage-standin/go:go1.26.8", StandIn: true, DigestKind: DigestImageID}}
+	if _, err := Publish(context.Background(), c, bs, remote, "127.0.0.1:5000", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !held {
+		t.Errorf("no lock file %s while pushing", pushLock(name))
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+		t.Errorf("left behind in TMPDIR: %v", left)
+	}
+}
+
+// lockHelperEnv makes the test binary a process that takes the push lock
+// of a name again and again, writing "<id> in" and "<id> out" to a log
+// while it holds it (TestPushLockHelper).
+const lockHelperEnv = "MULTISTAGE_TEST_PUSH_LOCK_LOG"
+
+// The push lock excludes other processes, although every holder removes
+// the lock file: processes that take it in turns never overlap, and no
+// lock file is left when they are done.
+func TestPushLockExcludesOtherProcesses(t *testing.T) {
+	switch runtime.GOOS {
+	case "windows", "plan9", "js", "wasip1":
+		t.Skip("no flock: the lock locks nothing here")
+	}
+	tmp := t.TempDir()
+	logPath := filepath.Join(t.TempDir(), "log")
+	const procs, rounds = 4, 30
+	cmds := make([]*exec.Cmd, procs)
+	outs := make([]strings.Builder, procs)
+	for i := range cmds {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPushLockHelper$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp, lockHelperEnv+"="+logPath, "HELPER_ID="+strconv.Itoa(i), "HELPER_ROUNDS="+strconv.Itoa(rounds))
+		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds[i] = cmd
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("a process taking the lock: %v\n%s", err, outs[i].String())
+		}
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2*procs*rounds {
+		t.Fatalf("%d log lines, want %d", len(lines), 2*procs*rounds)
+	}
+	for i := 0; i < len(lines); i += 2 {
+		id, in, _ := strings.Cut(lines[i], " ")
+		if in != "in" || lines[i+1] != id+" out" {
+			t.Fatalf("two processes held the lock at once: lines %d-%d are %q, %q", i+1, i+2, lines[i], lines[i+1])
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+		t.Errorf("left behind in TMPDIR: %v", left)
+	}
+}
+
+// TestPushLockHelper is one process of TestPushLockExcludesOtherProcesses;
+// it does nothing in a test run of its own.
+func TestPushLockHelper(t *testing.T) {
+	logPath := os.Getenv(lockHelperEnv)
+	if logPath == "" {
+		return
+	}
+	id := os.Getenv("HELPER_ID")
+	rounds, err := strconv.Atoi(os.Getenv("HELPER_ROUNDS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	for range rounds {
+		unlock, err := lockFile(context.Background(), pushLock("127.0.0.1:5000/multistage-standin/go:go1.26.8"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(log, "%s in\n", id)
+		time.Sleep(time.Millisecond) // long enough for another to try
+		fmt.Fprintf(log, "%s out\n", id)
+		unlock()
 	}
 }

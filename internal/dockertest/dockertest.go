@@ -1,5 +1,7 @@
 // Package dockertest gives tests a docker client, or says why there is
-// none, and a sandbox of their own on the engine.
+// none, a sandbox of their own on the engine, and the one rule for the
+// other facilities some tests need (a test host, a standalone BuildKit):
+// skipped where missing, unless MULTISTAGE_REQUIRE names them.
 package dockertest
 
 import (

@@ -28,6 +28,11 @@ type Sandbox struct {
 // real run would build it), and BUILDX is set to it, so that no test run
 // builds one into its own cache.
 func NewSandbox(name, realCache string) (Sandbox, error) {
+	// A misspelt MULTISTAGE_REQUIRE would make required tests skip: stop
+	// the test binary at once instead.
+	if _, err := Required(os.Getenv(RequireEnv)); err != nil {
+		return Sandbox{}, err
+	}
 	dir, err := os.MkdirTemp("", "multistage-test-"+name+"-")
 	if err != nil {
 		return Sandbox{}, err
