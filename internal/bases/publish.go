@@ -64,7 +64,7 @@ func CheckRegistry(registry string) error {
 		return nil
 	}
 	if !registryRef.MatchString(registry) {
-		return fmt.Errorf("%s=%s: want a registry host, with a port and a path if need be (127.0.0.1:5000, registry.example.com/mirror), no scheme", RegistryEnv, registry)
+		return fmt.Errorf("%s=%q: want a registry host, with a port and a path if need be (127.0.0.1:5000, registry.example.com/mirror), no scheme", RegistryEnv, registry)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func publish(ctx context.Context, c *docker.Client, b Base, builder docker.Build
 	name := registry + "/" + repoPath(b.Ref)
 	digest, err := push(ctx, c, b.Ref, name)
 	if err != nil {
-		return b, fmt.Errorf("pushing %s to %s=%s (as %s), where the builder gets its bases, failed: %w",
+		return b, fmt.Errorf("pushing %s to %s=%q (as %s), where the builder gets its bases, failed: %w",
 			what, RegistryEnv, registry, name, err)
 	}
 	fmt.Fprintf(log, "%s: %s is in %s=%s as %s@%s, for the %s\n", b.Arg, b.Ref, RegistryEnv, registry, name, digest, builder)

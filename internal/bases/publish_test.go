@@ -37,7 +37,7 @@ func TestCheckRegistry(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"http://127.0.0.1:5000", "127.0.0.1:5000/", "host:port", "a b"} {
-		if err := CheckRegistry(bad); err == nil || !strings.Contains(err.Error(), RegistryEnv+"="+bad) {
+		if err := CheckRegistry(bad); err == nil || !strings.Contains(err.Error(), RegistryEnv+"="+strconv.Quote(bad)) {
 			t.Errorf("CheckRegistry(%q) = %v, want an error naming it", bad, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -267,7 +268,7 @@ func TestRegistryThatRefusesAPushIsAnErrorNamingItAndTheImage(t *testing.T) {
 		t.Fatal("mage all with a read-only BASE_REGISTRY passed")
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, bases.RegistryEnv+"="+rb.registry) || !strings.Contains(msg, bases.StandInPrefix+"/go:") {
+	if !strings.Contains(msg, bases.RegistryEnv+"="+strconv.Quote(rb.registry)) || !strings.Contains(msg, bases.StandInPrefix+"/go:") {
 		t.Errorf("mage all with a read-only registry = %v, want an error naming %s=%s and the stand-in", err, bases.RegistryEnv, rb.registry)
 	}
 	if left := leftBehind(t, opts.Namespace, rb.registry); len(left) > 0 {
