@@ -1,11 +1,8 @@
 package pipeline
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
@@ -21,31 +18,13 @@ import (
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
-// alpineLike imports a base the alpine stage can use (it runs as
-// nobody:nobody) with a file that tells it apart, and removes it when the
-// test ends.
+// alpineLike loads a base the alpine stage can use (it runs as
+// nobody:nobody) with a file that tells it apart, removed when the test
+// ends.
 func alpineLike(t *testing.T, c *docker.Client, marker string) string {
 	t.Helper()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for _, f := range []struct{ name, data string }{
-		{"etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n"},
-		{"etc/group", "root:x:0:\nnobody:x:65534:\n"},
-		{"etc/marker", marker},
-	} {
-		tw.WriteHeader(&tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(f.data))})
-		tw.Write([]byte(f.data))
-	}
-	tw.Close()
-	id := make([]byte, 6)
-	rand.Read(id)
-	ref := "multistage-test-image/" + hex.EncodeToString(id) + ":" + marker
-	ctx := context.Background()
-	if err := c.Stream(ctx, &b, nil, "import", "--change", "LABEL "+variant.ProjectLabel+"=test", "-", ref); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Cmd(context.Background(), "image", "rm", "--force", ref) })
-	return ref
+	return dockertest.LoadBase(t, c, dockertest.UsersLayer(t),
+		dockertest.LayerTar(t, dockertest.Entry{Name: "etc/marker", Body: marker}))
 }
 
 // Two runs on one engine with different inputs (ALPINE_IMAGE=A in one work
