@@ -230,7 +230,11 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 func CheckOverride(arg, value string) error {
 	for i, r := range value {
 		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return fmt.Errorf("%s=%q: an image reference has no whitespace or control characters, and this one has %q at byte %d (a file saved with Windows line endings ends each value with \\r): set it to the reference alone", arg, value, r, i)
+			hint := ""
+			if r == '\r' {
+				hint = " (a file saved with Windows line endings ends each value with \\r)"
+			}
+			return fmt.Errorf("%s=%q: an image reference has no whitespace or control characters, and this one has %q at byte %d%s: set it to the reference alone", arg, value, r, i, hint)
 		}
 	}
 	return nil

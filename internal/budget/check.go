@@ -21,22 +21,20 @@ type Result struct {
 }
 
 // Check checks every image of r against the budgets. An image that failed
-// is not checked (its failure fails the run already), nor a variant that
-// is not in r.
+// or could not be measured is not checked (it fails the run already: see
+// report.Unmeasured), nor a variant that is not in r.
 func (bs Budgets) Check(r report.Report) Result {
 	var res Result
 	var elsewhere []unchecked
 	for _, img := range r.Images {
-		if img.Status == report.Failed {
+		if img.Status != report.OK {
 			continue
 		}
 		name := img.App + "/" + img.Variant
 		for _, fig := range []Figure{Size, Compressed} {
 			b, others := bs.For(name, img.Base, fig)
 			if b == nil {
-				// A row that was not measured has no base to speak of: its
-				// budget is a breach below, or the run fails on the row.
-				if len(others) > 0 && img.Status == report.OK {
+				if len(others) > 0 {
 					elsewhere = append(elsewhere, unchecked{name, img.Base, others})
 				}
 				continue

@@ -91,6 +91,12 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 		return nil, err
 	}
 	opts.Root = root
+	// The cache must take writes before anything is built: a run that
+	// found out only when it cached its first figure would build and check
+	// every image, then fail every row.
+	if err := writable(opts.CacheDir); err != nil {
+		return nil, fmt.Errorf("the cache directory %s cannot be written (set MULTISTAGE_CACHE to a writable directory): %w", opts.CacheDir, err)
+	}
 	ns := cmp.Or(opts.Namespace, variant.ImagePrefix)
 	if !variant.OwnNamespace(ns) {
 		return nil, fmt.Errorf("image namespace %q: want %s or %s/<name>, so that mage clean finds the images", ns, variant.ImagePrefix, variant.ImagePrefix)
@@ -175,6 +181,21 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	}
 	b.Bases, s.Builder = s.Bases, b
 	return s, nil
+}
+
+// writable makes dir if need be and checks that a file can be made in it.
+func writable(dir string) error {
+	if dir == "" {
+		return errors.New("no directory given")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Close(), os.Remove(f.Name()))
 }
 
 // publishBases makes the bases reachable by a builder that is not the

@@ -107,7 +107,7 @@ func TestPrintFollowsTheEnvironment(t *testing.T) {
 
 func TestNoDockerOnPathIsAClearError(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, err := Prepare(t.Context(), Options{Root: "."})
+	_, err := Prepare(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "docker CLI is not on PATH") {
 		t.Errorf("Prepare(no docker) = %v, want an error saying docker is not on PATH", err)
 	}
@@ -122,7 +122,7 @@ func TestDaemonThatDoesNotAnswerIsReportedInSeconds(t *testing.T) {
 	}
 	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1") // nothing listens on port 1
 	start := time.Now()
-	_, err := Prepare(t.Context(), Options{Root: "."})
+	_, err := Prepare(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "no Docker daemon answers at DOCKER_HOST=tcp://127.0.0.1:1") {
 		t.Errorf("Prepare(DOCKER_HOST nowhere) = %v, want an error naming DOCKER_HOST", err)
 	}
@@ -142,5 +142,20 @@ func TestCachedImageWithoutExposureIsReadAgain(t *testing.T) {
 		if got := complete(tc.img); got != tc.want {
 			t.Errorf("complete(%+v) = %v, want %v", tc.img, got, tc.want)
 		}
+	}
+}
+
+// A cache directory that cannot be written fails the run before anything
+// is built, naming the directory and the variable that moves it.
+func TestUnwritableCacheFailsFirstNamingIt(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Root: ".", CacheDir: filepath.Join(file, "cache"), Env: func(string) string { return "" }}
+	t.Setenv("PATH", t.TempDir()) // no docker: the check must come first
+	_, err := Prepare(t.Context(), opts)
+	if err == nil || !strings.Contains(err.Error(), opts.CacheDir) || !strings.Contains(err.Error(), "MULTISTAGE_CACHE") {
+		t.Errorf("Prepare(cache under a file) = %v, want an error naming %s and MULTISTAGE_CACHE", err, opts.CacheDir)
 	}
 }
