@@ -239,6 +239,20 @@ func truncate(s string, n int) string {
 	return strings.TrimRight(string(r[:n-1]), " ") + "…"
 }
 
+// elide shortens s to n runes by cutting its middle: an error's first
+// words say what failed and its last ones why ("docker: Error response
+// from daemon: failed to create shim task: … stat /bin/sh: no such file or
+// directory"), so both ends are kept, a third and two thirds.
+func elide(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 3
+	tail := n - 1 - head
+	return strings.TrimRight(string(r[:head]), " ") + "…" + strings.TrimLeft(string(r[len(r)-tail:]), " ")
+}
+
 // instructionKind is the Dockerfile keyword a shortened instruction starts
 // with ("ENV", "CMD"), or "other".
 func instructionKind(short string) string {

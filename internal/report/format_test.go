@@ -270,6 +270,20 @@ func TestTruncate(t *testing.T) {
 	}
 }
 
+func TestElideKeepsBothEnds(t *testing.T) {
+	in := "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown."
+	got := elide(in, 100)
+	if n := len([]rune(got)); n > 100 {
+		t.Errorf("elide(…, 100) has %d runes, want at most 100", n)
+	}
+	if !strings.HasPrefix(got, "docker: Error response") || !strings.HasSuffix(got, "stat /bin/sh: no such file or directory: unknown.") || !strings.Contains(got, "…") {
+		t.Errorf("elide(…, 100) = %q, want the head, an ellipsis and the cause at the end", got)
+	}
+	if got := elide("short", 100); got != "short" {
+		t.Errorf("elide(short) = %q", got)
+	}
+}
+
 func TestInstructionKind(t *testing.T) {
 	for _, tc := range []struct {
 		in, want string

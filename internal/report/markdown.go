@@ -126,7 +126,7 @@ func writeTable(b *strings.Builder, app appImages) {
 			// No figure at all, not even a stale one from an earlier build.
 			msg := "**" + statusLabel(img.Status) + "**"
 			if e := strings.TrimSpace(img.Error); e != "" {
-				msg += ": " + escapeCell(truncate(strings.Join(strings.Fields(e), " "), maxError))
+				msg += ": " + escapeCell(elide(strings.Join(strings.Fields(e), " "), maxError))
 			}
 			cells = append(cells, msg, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown)
 		} else {
