@@ -272,8 +272,13 @@ func Inputs(root string, v variant.Variant, args map[string]string, b bases.Base
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s %d %s\n", k, len(v), v) }
 	field("target", v.Style.Target)
+	// A base the image is not built from is passed (every Dockerfile
+	// declares every base) but not counted: choosing another alpine base
+	// must not rebuild the scratch and single-stage images.
 	for _, k := range sortedKeys(args) {
-		field("arg "+k, args[k])
+		if _, base := b[k]; !base || v.Style.UsesBase(k) {
+			field("arg "+k, args[k])
+		}
 	}
 	for _, k := range sortedKeys(labels) {
 		if k != InputsLabel {
@@ -281,7 +286,9 @@ func Inputs(root string, v variant.Variant, args map[string]string, b bases.Base
 		}
 	}
 	for _, k := range sortedKeys(b.BuildArgs()) {
-		field("base-id "+k, b[k].ID)
+		if v.Style.UsesBase(k) {
+			field("base-id "+k, b[k].ID)
+		}
 	}
 	files = append(slices.Clone(files), v.Style.Dockerfile, "go.mod", "go.sum", ".dockerignore")
 	sort.Strings(files)

@@ -102,6 +102,18 @@ func TestInputsChangeWithWhatTheImageIsMadeOf(t *testing.T) {
 	if hash(hello, b2) == h2 {
 		t.Error("a new builder image left hello's inputs unchanged")
 	}
+
+	// Another alpine base (ALPINE_IMAGE=…, or a new stand-in) is what the
+	// alpine images are made of, and nothing else is.
+	b3 := bases.Bases{"GO_IMAGE": b["GO_IMAGE"], "ALPINE_IMAGE": {Arg: "ALPINE_IMAGE", Ref: "example/other-alpine:1", ID: "sha256:other"}}
+	for _, v := range []variant.Variant{variant.Matrix[0], hello} { // hello/single-stage, hello/scratch
+		if hash(v, b3) != hash(v, b) {
+			t.Errorf("another alpine base changed the inputs of %s, which is not built on it", v.Name())
+		}
+	}
+	if hash(variant.Matrix[1], b3) == hash(variant.Matrix[1], b) {
+		t.Error("another alpine base left hello/alpine's inputs unchanged")
+	}
 }
 
 func TestFinalBase(t *testing.T) {

@@ -23,6 +23,15 @@ type Style struct {
 	FinalBase  string // build arg naming the final image's base; "" for scratch
 }
 
+// BuildBase is the build arg naming the base of the stage that compiles
+// the app, in every style: the Go toolchain image.
+const BuildBase = "GO_IMAGE"
+
+// UsesBase says whether an image of style s is built from the base image
+// that build arg arg names: the build stage's (BuildBase) or the final
+// image's. A base it does not use cannot change it.
+func (s Style) UsesBase(arg string) bool { return arg == BuildBase || arg == s.FinalBase }
+
 // The build styles the project compares.
 var (
 	SingleStage = Style{Name: "single-stage", Dockerfile: "dockerfiles/single-stage.Dockerfile", FinalBase: "GO_IMAGE"}
