@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -163,4 +167,23 @@ func flagValues(args []string, flag string) []string {
 		}
 	}
 	return vals
+}
+
+// serve starts an HTTP server on 127.0.0.1 for the test and points the
+// fake's docker port at it, as an engine publishing the container's port
+// on loopback answers.
+func (f *fakeEngine) serve(h http.HandlerFunc) {
+	srv := httptest.NewServer(h)
+	f.t.Cleanup(srv.Close)
+	f.port = strings.TrimPrefix(srv.URL, "http://") + "\n"
+}
+
+// answering is a handler that answers every GET of path 200 with body.
+func answering(t *testing.T, path, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != path {
+			t.Errorf("server got %s %s, want GET %s", r.Method, r.URL.Path, path)
+		}
+		io.WriteString(w, body)
+	}
 }
