@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-multistage/multistage/internal/report"
@@ -60,48 +61,38 @@ func (bs Budgets) Check(r report.Report) Result {
 }
 
 // unchecked is a budgeted figure of image name that was not checked: the
-// image was built on base, and the budgets hold on others only.
+// image was built on base, and the budgets of that figure hold on others.
 type unchecked struct {
 	name, base string
-	others     []string // "multistage-standin/busybox:1.35.0 (budgets.txt:14)"
+	others     []Budget
 }
 
 // notCheckedNote says in one line which images were not checked against
 // their budgets, on which base they were built and where the budgets
 // hold; "" when there are none:
 //
-//	not checked, budgeted on another base only: hello/alpine, echo/alpine (built on multistage-standin/alpine-minimal:3.22; budgets on multistage-standin/busybox:1.35.0 (budgets.txt:26), …)
+//	not checked, budgeted on another base only: hello/alpine, echo/alpine (built on multistage-standin/rootfs:minimal; budgets on multistage-standin/busybox:1.35.0 (budgets.txt:28, 29))
 func notCheckedNote(us []unchecked) string {
-	type group struct {
-		base   string
-		names  []string
-		others []string
-	}
-	var groups []*group
-	find := func(base string) *group {
-		for _, g := range groups {
-			if g.base == base {
-				return g
-			}
-		}
-		g := &group{base: base}
-		groups = append(groups, g)
-		return g
-	}
+	var bases []string               // the images' bases, in order
+	names := map[string][]string{}   // by image base
+	budgets := map[string][]Budget{} // by image base
 	for _, u := range us {
-		g := find(u.base)
-		if !slices.Contains(g.names, u.name) {
-			g.names = append(g.names, u.name)
+		if !slices.Contains(bases, u.base) {
+			bases = append(bases, u.base)
+		}
+		if !slices.Contains(names[u.base], u.name) {
+			names[u.base] = append(names[u.base], u.name)
 		}
 		for _, o := range u.others {
-			if !slices.Contains(g.others, o) {
-				g.others = append(g.others, o)
+			// A line budgets both figures: it is named once.
+			if !slices.ContainsFunc(budgets[u.base], func(b Budget) bool { return b.where() == o.where() }) {
+				budgets[u.base] = append(budgets[u.base], o)
 			}
 		}
 	}
 	var parts []string
-	for _, g := range groups {
-		parts = append(parts, fmt.Sprintf("%s (built on %s; budgets on %s)", strings.Join(g.names, ", "), g.base, byBase(g.others)))
+	for _, base := range bases {
+		parts = append(parts, fmt.Sprintf("%s (built on %s; budgets on %s)", strings.Join(names[base], ", "), base, where(budgets[base])))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -109,33 +100,22 @@ func notCheckedNote(us []unchecked) string {
 	return "not checked, budgeted on another base only: " + strings.Join(parts, "; ")
 }
 
-// byBase merges "base (budgets.txt:14)" entries of one base into
-// "base (budgets.txt:14, 15)".
-func byBase(others []string) string {
-	var bases []string
-	where := map[string][]string{}
-	for _, o := range others {
-		base, at := o, ""
-		if i := strings.LastIndex(o, " ("); i >= 0 && strings.HasSuffix(o, ")") {
-			base, at = o[:i], o[i+2:len(o)-1]
-		}
-		if !slices.Contains(bases, base) {
-			bases = append(bases, base)
-		}
-		if at == "" {
+// where says on which bases budgets hold and where they are written, a
+// base and a file once: "multistage-standin/busybox:1.35.0 (budgets.txt:28, 29)".
+func where(budgets []Budget) string {
+	var parts []string
+	for i, b := range budgets {
+		if i > 0 && b.Base == budgets[i-1].Base {
+			at := strconv.Itoa(b.Line)
+			if b.File != budgets[i-1].File {
+				at = b.where()
+			}
+			parts[len(parts)-1] = strings.TrimSuffix(parts[len(parts)-1], ")") + ", " + at + ")"
 			continue
 		}
-		if file, line, ok := strings.Cut(at, ":"); ok && len(where[base]) > 0 && strings.HasPrefix(where[base][0], file+":") {
-			at = line // the file is named once
-		}
-		where[base] = append(where[base], at)
+		parts = append(parts, b.Base+" ("+b.where()+")")
 	}
-	for i, b := range bases {
-		if len(where[b]) > 0 {
-			bases[i] += " (" + strings.Join(where[b], ", ") + ")"
-		}
-	}
-	return strings.Join(bases, ", ")
+	return strings.Join(parts, ", ")
 }
 
 // withoutRegistry is base without the registry it was pulled from when
@@ -154,9 +134,9 @@ func withoutRegistry(base string) string {
 
 // For is the budget of the figure of variant name built on base: the one
 // for that base if there is one, else the one for any base. When neither
-// is there, others lists where the variant has a budget of that figure on
-// other bases ("multistage-standin/busybox:1.35.0 (budgets.txt:14)").
-func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []string) {
+// is there, others are the variant's budgets of that figure on other
+// bases.
+func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []Budget) {
 	var any *Budget
 	for i := range bs {
 		c := &bs[i]
@@ -167,7 +147,7 @@ func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []string
 		case c.Base == "":
 			any = c
 		default:
-			others = append(others, c.Base+" ("+c.where()+")")
+			others = append(others, *c)
 		}
 	}
 	if any != nil {

@@ -105,7 +105,14 @@ func (b *Builder) current(v variant.Variant, hash string) (docker.ImageInfo, boo
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.Current[v.Image()]
-	return old, old.ID != "" && old.Config.Labels[InputsLabel] == hash && (b.Recorded == nil || b.Recorded(old.ID))
+	return old, old.ID != "" && BuiltFrom(old, hash) && (b.Recorded == nil || b.Recorded(old.ID))
+}
+
+// BuiltFrom says whether the image info describes was built from the
+// inputs whose hash is given (its InputsLabel): two such images differ in
+// their build time only.
+func BuiltFrom(info docker.ImageInfo, inputs string) bool {
+	return info.Config.Labels[InputsLabel] == inputs
 }
 
 // Primer picks, among the stale variants, the one to build first and
@@ -208,7 +215,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 	if err != nil {
 		return res, err
 	}
-	if got := built.Config.Labels[InputsLabel]; got != hash {
+	if !BuiltFrom(built, hash) {
 		// Found by its tag, which another build moved meanwhile.
 		return res, &TagMovedError{Tag: v.Image(), Now: built.ID}
 	}

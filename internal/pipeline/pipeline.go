@@ -431,23 +431,27 @@ func (s *Session) verify(ctx context.Context, o Outcome) Outcome {
 	var err error
 	o.Startup, err = verify.Run(ctx, s.Docker, o.Variant, o.Build.ID, s.ID)
 	if err != nil {
-		o.Step, o.Err = "verifying", s.lost(ctx, o.Variant, o.Build.ID, err)
+		if moved := s.gone(ctx, o.Variant, o.Build.ID); moved != nil {
+			err = moved
+		}
+		o.Step, o.Err = "verifying", err
 	}
 	return o
 }
 
-// lost is err, or, when the image this run built is no longer on the
-// engine because another run moved its tag (the containerd store drops an
-// image that loses its last tag), the error that says so.
-func (s *Session) lost(ctx context.Context, v variant.Variant, id string, err error) error {
+// gone says why image id, the one this run built for v, is no longer on
+// the engine: another run moved its tag (the containerd store drops an
+// image that loses its last tag). It is nil while the image is there, or
+// when ctx has ended.
+func (s *Session) gone(ctx context.Context, v variant.Variant, id string) *build.TagMovedError {
 	if ctx.Err() != nil {
-		return err
+		return nil
 	}
-	if _, ierr := s.Docker.Inspect(ctx, id); !errors.Is(ierr, docker.ErrNotFound) {
-		return err
+	if _, err := s.Docker.Inspect(ctx, id); !errors.Is(err, docker.ErrNotFound) {
+		return nil
 	}
 	moved := &build.TagMovedError{Tag: v.Image(), Own: id, Gone: true}
-	if info, ierr := s.Docker.Inspect(ctx, v.Image()); ierr == nil {
+	if info, err := s.Docker.Inspect(ctx, v.Image()); err == nil {
 		moved.Now = info.ID
 	}
 	return moved
@@ -475,7 +479,7 @@ func (s *Session) movedTags(ctx context.Context, outcomes []Outcome) error {
 		// A tag that names an image of the same inputs (another run's
 		// build of the very same sources and bases) has not moved in
 		// substance: what the report says of this run's image holds for it.
-		if info := now[o.Variant.Image()]; info.ID != o.Build.ID && info.Config.Labels[build.InputsLabel] != o.Build.Inputs {
+		if info := now[o.Variant.Image()]; info.ID != o.Build.ID && !build.BuiltFrom(info, o.Build.Inputs) {
 			errs = append(errs, fmt.Errorf("%s: %w", o.Variant.Name(), &build.TagMovedError{Tag: o.Variant.Image(), Own: o.Build.ID, Now: info.ID}))
 		}
 	}

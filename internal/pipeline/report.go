@@ -64,7 +64,10 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 		case ierr != nil:
 			img.Status, img.Error = report.Missing, docker.Summary(ierr)
 		case !ok && refs[i] != v.Image():
-			img.Status, img.Error = report.Missing, docker.Summary(s.lost(ctx, v, refs[i], errors.New("not on the engine")))
+			img.Status, img.Error = report.Missing, "the image this run built, "+refs[i]+", is not on the engine"
+			if moved := s.gone(ctx, v, refs[i]); moved != nil {
+				img.Error = moved.Error()
+			}
 		case !ok:
 			img.Status, img.Error = report.Missing, "not built: run mage all"
 		default:
