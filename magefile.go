@@ -17,22 +17,22 @@ var Default = All
 
 // All builds every variant, runs and verifies each, and prints the report.
 func All(ctx context.Context) error {
-	return run(ctx, pipeline.Plan{Verify: true, Report: true})
+	return run(ctx, pipeline.All)
 }
 
 // Build builds every variant whose inputs changed since its image was built.
 func Build(ctx context.Context) error {
-	return run(ctx, pipeline.Plan{})
+	return run(ctx, pipeline.BuildOnly)
 }
 
 // Verify builds what changed, then runs and checks every variant's image.
 func Verify(ctx context.Context) error {
-	return run(ctx, pipeline.Plan{Verify: true})
+	return run(ctx, pipeline.VerifyOnly)
 }
 
 // Report prints the Markdown size report (REPORT_FORMAT=json for JSON), building what changed first.
 func Report(ctx context.Context) error {
-	return run(ctx, pipeline.Plan{Report: true})
+	return run(ctx, pipeline.ReportOnly)
 }
 
 // Clean removes every image and container the project made, and nothing else.
@@ -62,8 +62,11 @@ func Soak(ctx context.Context) error {
 	})
 }
 
-func run(ctx context.Context, plan pipeline.Plan) error {
-	return withOptions(func(opts pipeline.Options) error { return pipeline.Run(ctx, opts, plan) })
+func run(ctx context.Context, target pipeline.Target) error {
+	return withOptions(func(opts pipeline.Options) error {
+		_, err := pipeline.Execute(ctx, opts, target)
+		return err
+	})
 }
 
 // withOptions calls f with the options of a run from the repository root.

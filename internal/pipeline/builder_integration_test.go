@@ -146,7 +146,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	out := &bytes.Buffer{}
 	opts.Out = out
 	ctx := context.Background()
-	if err := Run(ctx, opts, Plan{Verify: true, Report: true}); err != nil {
+	if err := run(ctx, opts, All); err != nil {
 		t.Fatalf("mage all on the remote builder %s: %v", rb.builder, err)
 	}
 	var r struct {
@@ -193,7 +193,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 		}
 		return run(ctx, c)
 	}
-	outcomes, err := s.Build(ctx, true)
+	outcomes, err := s.runVariants(ctx, buildAndVerify)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 			t.Errorf("second run rebuilt %s", o.Variant.Name())
 		}
 	}
-	if g := s.Gather(ctx, outcomes); g.Builder == nil || g.Builder.Name != rb.builder {
+	if g := s.gather(ctx, outcomes); g.Builder == nil || g.Builder.Name != rb.builder {
 		t.Errorf("second report's builder = %+v, want %s", g.Builder, rb.builder)
 	}
 	if saves > 0 {
@@ -226,11 +226,11 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 		}
 		return run(ctx, c)
 	}
-	outcomes, err = s.Build(ctx, true)
+	outcomes, err = s.runVariants(ctx, buildAndVerify)
 	if err == nil || !strings.Contains(err.Error(), "buildx builder "+rb.builder) || outcomes[0].Step != "building" {
 		t.Errorf("a build whose builder went away = %v, want a building error naming %s", err, rb.builder)
 	}
-	if line := progressLine(outcomes[0], true); !strings.Contains(line, "buildx builder "+rb.builder) {
+	if line := progressLine(outcomes[0]); !strings.Contains(line, "buildx builder "+rb.builder) {
 		t.Errorf("progress line %q does not name the builder %s", line, rb.builder)
 	}
 	if left := leftBehind(t, gone.Namespace, rb.registry); len(left) > 0 {
@@ -247,7 +247,7 @@ func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
 	rb.halt(t)
 	opts := builderOptions(t)
 	start := time.Now()
-	err := Run(context.Background(), opts, Plan{Verify: true})
+	err := run(context.Background(), opts, VerifyOnly)
 	if err == nil || !strings.Contains(err.Error(), "BuildKit builder "+rb.builder) || !strings.Contains(err.Error(), "does not answer") {
 		t.Fatalf("mage all with the builder gone = %v, want an error naming %s", err, rb.builder)
 	}
@@ -263,7 +263,7 @@ func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
 func TestRegistryThatRefusesAPushIsAnErrorNamingItAndTheImage(t *testing.T) {
 	rb := startRemoteBuilder(t, "readonly")
 	opts := builderOptions(t)
-	err := Run(context.Background(), opts, Plan{Verify: true})
+	err := run(context.Background(), opts, VerifyOnly)
 	if err == nil {
 		t.Fatal("mage all with a read-only BASE_REGISTRY passed")
 	}
@@ -280,7 +280,7 @@ func TestRegistryThatRefusesAPushIsAnErrorNamingItAndTheImage(t *testing.T) {
 func TestRemoteBuilderWithoutARegistrySaysWhatToSet(t *testing.T) {
 	startRemoteBuilder(t, "")
 	t.Setenv(bases.RegistryEnv, "")
-	_, err := Prepare(context.Background(), builderOptions(t))
+	_, err := prepareRun(context.Background(), builderOptions(t))
 	if err == nil {
 		t.Skip("the default bases could be pulled: no stand-in had to be pushed")
 	}

@@ -58,11 +58,11 @@ func figuresOn(t *testing.T, host string) []report.Image {
 			}
 		})
 	}
-	outcomes, err := s.Build(ctx, false)
+	outcomes, err := s.runVariants(ctx, buildOnly)
 	if err != nil {
 		t.Fatalf("building on %s: %v", host, err)
 	}
-	r := s.Gather(ctx, outcomes)
+	r := s.gather(ctx, outcomes)
 	for _, img := range r.Images {
 		if img.Status != report.OK || img.CompressedBytes == nil {
 			t.Fatalf("%s on %s (%s): %s %s", img.Image, host, r.Engine, img.Status, img.Error)

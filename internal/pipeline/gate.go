@@ -63,7 +63,7 @@ func loadBaseline(opts Options) (*report.Baseline, error) {
 // checkBudgets checks the report against the budgets: a note on the log
 // for each budget that holds on another base only, and an error with one
 // line per breach.
-func (s *Session) checkBudgets(bs budget.Budgets, r report.Report) error {
+func (s *Run) checkBudgets(bs budget.Budgets, r report.Report) error {
 	res := bs.Check(r)
 	for _, n := range res.Notes {
 		fmt.Fprintln(s.Opts.Log, "budget: "+n)

@@ -29,7 +29,7 @@ func TestShippedBudgetsPassAndCatchATenPercentRegression(t *testing.T) {
 	ensureBuilt(t)
 	opts := testOptions(t)
 	opts.Env = gateEnv(map[string]string{"REPORT_FORMAT": "json"})
-	if err := Run(context.Background(), opts, Plan{Report: true}); err != nil {
+	if err := run(context.Background(), opts, ReportOnly); err != nil {
 		t.Fatalf("mage report with the shipped budgets: %v", err)
 	}
 	var got struct {
@@ -85,7 +85,7 @@ func TestAnImageThatGrowsBreaksItsBudget(t *testing.T) {
 	opts := testOptions(t, hello)
 	opts.Root, opts.Namespace = root, sandbox.Namespace+"/grown-"+newID()
 	opts.Env = gateEnv(nil)
-	err = Run(context.Background(), opts, Plan{Verify: true, Report: true})
+	err = run(context.Background(), opts, All)
 	if err == nil {
 		t.Fatal("hello/scratch with 300 kB of ballast passed its budget")
 	}

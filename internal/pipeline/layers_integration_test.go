@@ -45,11 +45,11 @@ func TestReportOnBasesWithOddLayers(t *testing.T) {
 			opts.Namespace, opts.CacheDir = sandbox.Namespace+"/layers-"+newID(), t.TempDir()
 			s := prepare(t, opts)
 			ctx := context.Background()
-			outcomes, err := s.Build(ctx, true)
+			outcomes, err := s.runVariants(ctx, buildAndVerify)
 			if err != nil {
 				t.Fatalf("Build(verify) on %s = %v", base, err)
 			}
-			r := s.Gather(ctx, outcomes)
+			r := s.gather(ctx, outcomes)
 			if len(r.Images) != 1 {
 				t.Fatalf("report rows %+v, want one", r.Images)
 			}

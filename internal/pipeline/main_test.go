@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -32,4 +33,25 @@ func TestMain(m *testing.M) {
 		code = max(code, 1)
 	}
 	os.Exit(code)
+}
+
+// The variant steps of the tests that build: with and without the check.
+var (
+	buildAndVerify = Variants{Checks: []VariantStep{Build, Verify}}
+	buildOnly      = Variants{Checks: []VariantStep{Build}}
+	// buildVerifyMeasure is what All does to each variant.
+	buildVerifyMeasure = Variants{Checks: []VariantStep{Build, Verify}, Measures: []VariantStep{Measure}}
+	verifyTagged       = Variants{Checks: []VariantStep{VerifyTagged}}
+)
+
+// run is Execute without its result.
+func run(ctx context.Context, opts Options, target Target) error {
+	_, err := Execute(ctx, opts, target)
+	return err
+}
+
+// prepareRun is a run of opts, prepared (see Prepare).
+func prepareRun(ctx context.Context, opts Options) (*Run, error) {
+	r := newRun(opts)
+	return r, r.prepare(ctx)
 }

@@ -55,10 +55,10 @@ func testOptions(t testing.TB, matrix ...variant.Variant) Options {
 	return opts
 }
 
-func prepare(t testing.TB, opts Options) *Session {
+func prepare(t testing.TB, opts Options) *Run {
 	t.Helper()
 	dockertest.Client(t)
-	s, err := Prepare(context.Background(), opts)
+	s, err := prepareRun(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func prepare(t testing.TB, opts Options) *Session {
 }
 
 // leftContainers lists the containers session s left behind.
-func leftContainers(t testing.TB, s *Session) string {
+func leftContainers(t testing.TB, s *Run) string {
 	t.Helper()
 	out, err := s.Docker.Cmd(context.Background(), "ps", "--all", "--quiet", "--filter", "label="+verify.RunLabel+"="+s.ID)
 	if err != nil {
@@ -82,7 +82,7 @@ func leftContainers(t testing.TB, s *Session) string {
 func ensureBuilt(t *testing.T) {
 	t.Helper()
 	s := prepare(t, testOptions(t))
-	if _, err := s.Build(context.Background(), false); err != nil {
+	if _, err := s.runVariants(context.Background(), buildOnly); err != nil {
 		t.Fatalf("building the matrix: %v", err)
 	}
 }
@@ -96,7 +96,7 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	opts.Env = func(k string) string { return env[k] }
 	s := prepare(t, opts)
 	ctx := context.Background()
-	outcomes, err := s.Build(ctx, true)
+	outcomes, err := s.runVariants(ctx, buildAndVerify)
 	if err != nil {
 		t.Fatalf("Build(verify) = %v", err)
 	}
@@ -108,7 +108,7 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	if left := leftContainers(t, s); left != "" {
 		t.Errorf("containers left after verifying: %s", left)
 	}
-	if err := s.Print(s.Gather(ctx, outcomes)); err != nil {
+	if err := s.print(s.gather(ctx, outcomes)); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -191,7 +191,7 @@ func TestWrongOutputFailsEveryWrongVariantAndLeavesNothing(t *testing.T) {
 	hello.Check.Stdout = "Goodbye world!\n"
 	echo.Check.Body = "I love llamas!"
 	s := prepare(t, testOptions(t, hello, variant.Matrix[1], echo))
-	outcomes, err := s.Build(context.Background(), true)
+	outcomes, err := s.runVariants(context.Background(), buildAndVerify)
 	if err == nil {
 		t.Fatal("Build(verify) with wrong expectations = nil, want an error")
 	}
@@ -217,7 +217,7 @@ func TestStuckContainersAreBoundedAndRemoved(t *testing.T) {
 	hangs.Check = variant.Check{Stdout: "Hello world!\n"} // a server never exits
 	s := prepare(t, testOptions(t, neverReady, hangs))
 	start := time.Now()
-	outcomes, err := s.Verify(context.Background())
+	outcomes, err := s.runVariants(context.Background(), verifyTagged)
 	if took := time.Since(start); took > 60*time.Second {
 		t.Errorf("Verify took %s, want it bounded by the timeouts", took)
 	}
@@ -278,7 +278,7 @@ func TestCancelDuringARunRemovesItsContainer(t *testing.T) {
 		}
 		return strings.TrimSpace(out) != ""
 	}
-	cancelWhen(t, running, func(ctx context.Context) { outcomes, _ = s.Verify(ctx) })
+	cancelWhen(t, running, func(ctx context.Context) { outcomes, _ = s.runVariants(ctx, verifyTagged) })
 	if e := outcomes[0].Err; e == nil || !strings.Contains(e.Error(), "context canceled") {
 		t.Errorf("cancelled run: %v, want context canceled", e)
 	}
@@ -298,7 +298,7 @@ func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := s.Build(context.Background(), true)
+	outcomes, err := s.runVariants(context.Background(), buildAndVerify)
 	if err == nil {
 		t.Fatal("Build(broken echo) = nil, want an error")
 	}
@@ -355,7 +355,7 @@ func TestBrokenDockerfileNamesTheVariantAndDockersError(t *testing.T) {
 	writeFile(t, df, string(data)+"\nCOPY --from=build /no/such/file /x\n")
 	opts := testOptions(t, variant.Matrix[2])
 	opts.Root = root
-	_, err = prepare(t, opts).Build(context.Background(), false)
+	_, err = prepare(t, opts).runVariants(context.Background(), buildOnly)
 	if err == nil || !strings.Contains(err.Error(), "building hello/scratch") || !strings.Contains(err.Error(), "/no/such/file") {
 		t.Errorf("Build(broken Dockerfile) = %v, want an error naming the variant and quoting docker", err)
 	}
@@ -426,7 +426,7 @@ func TestCancelDuringABuildTagsNothing(t *testing.T) {
 		return run(ctx, c)
 	}
 	var outcomes []Outcome
-	cancelWhen(t, started.Load, func(ctx context.Context) { outcomes, _ = s.Build(ctx, false) })
+	cancelWhen(t, started.Load, func(ctx context.Context) { outcomes, _ = s.runVariants(ctx, buildOnly) })
 	if e := outcomes[0].Err; e == nil || !strings.Contains(e.Error(), "context canceled") {
 		t.Fatalf("cancelled build: %v, want context canceled", e)
 	}
@@ -442,9 +442,9 @@ func TestCancelDuringABuildTagsNothing(t *testing.T) {
 func TestExplicitBaseThatCannotBeHadIsAnError(t *testing.T) {
 	dockertest.Client(t)
 	t.Setenv("GO_IMAGE", "nope-not-an-image:1")
-	_, err := Prepare(context.Background(), testOptions(t))
+	_, err := prepareRun(context.Background(), testOptions(t))
 	if err == nil || !strings.Contains(err.Error(), `GO_IMAGE="nope-not-an-image:1"`) {
-		t.Errorf("Prepare(GO_IMAGE=nope-not-an-image:1) = %v, want an error naming it", err)
+		t.Errorf("prepareRun(GO_IMAGE=nope-not-an-image:1) = %v, want an error naming it", err)
 	}
 }
 
@@ -453,7 +453,7 @@ func TestExplicitBaseThatCannotBeHadIsAnError(t *testing.T) {
 // them and report, and both pass, leaving no container.
 func TestTwoRunsAtOnceBothBuildAndPass(t *testing.T) {
 	ns := sandbox.Namespace + "/two-runs-" + newID()
-	var sessions []*Session
+	var sessions []*Run
 	for range 2 {
 		opts := testOptions(t)
 		opts.Namespace = ns
@@ -464,10 +464,11 @@ func TestTwoRunsAtOnceBothBuildAndPass(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, s := range sessions {
 		wg.Add(1)
-		go func() { // the steps of Run, after Prepare
+		go func() { // the steps of All, after Prepare
 			defer wg.Done()
-			outcomes[i], errs[i] = s.build(ctx, true, true)
-			errs[i] = errors.Join(errs[i], s.Print(s.Gather(ctx, outcomes[i])))
+			errs[i] = s.steps(ctx, Target{buildVerifyMeasure, Gather, Print})
+			outcomes[i] = s.Outcomes
+			errs[i] = errors.Join(errs[i], Failures(outcomes[i]))
 		}()
 	}
 	wg.Wait()
@@ -523,7 +524,7 @@ func TestServersPassWhenTheirPortIsTakenOnTheHost(t *testing.T) {
 		}
 	}
 	s := prepare(t, testOptions(t, servers...))
-	if _, err := s.Verify(context.Background()); err != nil {
+	if _, err := s.runVariants(context.Background(), verifyTagged); err != nil {
 		t.Errorf("verifying the servers with 127.0.0.1:8080 taken: %v", err)
 	}
 	if left := leftContainers(t, s); left != "" {
@@ -533,7 +534,7 @@ func TestServersPassWhenTheirPortIsTakenOnTheHost(t *testing.T) {
 
 // layerFiles lists the files (not directories) of each layer of an image,
 // oldest layer first, as package image reads them.
-func layerFiles(t *testing.T, s *Session, ref string) [][]string {
+func layerFiles(t *testing.T, s *Run, ref string) [][]string {
 	t.Helper()
 	img, err := image.FromEngine(context.Background(), s.Docker, ref, image.ReadOptions{Store: s.Engine.Store})
 	if err != nil {

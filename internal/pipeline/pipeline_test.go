@@ -59,16 +59,15 @@ func TestFailuresNamesEveryFailedVariant(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	v := variant.Matrix[2]
 	tests := []struct {
-		o        Outcome
-		verified bool
-		want     string
+		o    Outcome
+		want string
 	}{
-		{Outcome{Variant: v, Build: build.Result{ID: "x", Built: true, Duration: 1500 * time.Millisecond}}, false, "ok    hello/scratch         built in 1.5s"},
-		{Outcome{Variant: v, Build: build.Result{ID: "x"}, Startup: 420 * time.Millisecond}, true, "ok    hello/scratch         current, not rebuilt, verified in 0.42s"},
-		{Outcome{Variant: v, Step: "building", Err: errors.New("boom\nmore")}, true, "FAIL  hello/scratch         building: boom"},
+		{Outcome{Variant: v, Build: build.Result{ID: "x", Built: true, Duration: 1500 * time.Millisecond}}, "ok    hello/scratch         built in 1.5s"},
+		{Outcome{Variant: v, Build: build.Result{ID: "x"}, Startup: 420 * time.Millisecond}, "ok    hello/scratch         current, not rebuilt, verified in 0.42s"},
+		{Outcome{Variant: v, Step: "building", Err: errors.New("boom\nmore")}, "FAIL  hello/scratch         building: boom"},
 	}
 	for _, tt := range tests {
-		if got := progressLine(tt.o, tt.verified); got != tt.want {
+		if got := progressLine(tt.o); got != tt.want {
 			t.Errorf("progressLine(%+v) = %q, want %q", tt.o, got, tt.want)
 		}
 	}
@@ -87,8 +86,8 @@ func TestPrintFollowsTheEnvironment(t *testing.T) {
 		"GITHUB_STEP_SUMMARY": summary,
 	}
 	var out bytes.Buffer
-	s := &Session{Opts: Options{Out: &out, Env: func(k string) string { return env[k] }}}
-	if err := s.Print(r); err != nil {
+	s := &Run{Opts: Options{Out: &out, Env: func(k string) string { return env[k] }}}
+	if err := s.print(r); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "{") {
@@ -100,16 +99,16 @@ func TestPrintFollowsTheEnvironment(t *testing.T) {
 		t.Errorf("REPORT_FILE = %.40q…, GITHUB_STEP_SUMMARY = %.60q…, want the Markdown in both, appended to the summary", file, sum)
 	}
 	env["REPORT_FORMAT"] = "yaml"
-	if err := s.Print(r); err == nil || !strings.Contains(err.Error(), `REPORT_FORMAT="yaml"`) {
+	if err := s.print(r); err == nil || !strings.Contains(err.Error(), `REPORT_FORMAT="yaml"`) {
 		t.Errorf("Print(REPORT_FORMAT=yaml) = %v, want an error naming it", err)
 	}
 }
 
 func TestNoDockerOnPathIsAClearError(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, err := Prepare(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
+	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "docker CLI is not on PATH") {
-		t.Errorf("Prepare(no docker) = %v, want an error saying docker is not on PATH", err)
+		t.Errorf("prepareRun(no docker) = %v, want an error saying docker is not on PATH", err)
 	}
 }
 
@@ -122,12 +121,12 @@ func TestDaemonThatDoesNotAnswerIsReportedInSeconds(t *testing.T) {
 	}
 	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1") // nothing listens on port 1
 	start := time.Now()
-	_, err := Prepare(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
+	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "no Docker daemon answers at DOCKER_HOST=tcp://127.0.0.1:1") {
-		t.Errorf("Prepare(DOCKER_HOST nowhere) = %v, want an error naming DOCKER_HOST", err)
+		t.Errorf("prepareRun(DOCKER_HOST nowhere) = %v, want an error naming DOCKER_HOST", err)
 	}
 	if took := time.Since(start); took > 15*time.Second {
-		t.Errorf("Prepare(DOCKER_HOST nowhere) took %s, want seconds", took)
+		t.Errorf("prepareRun(DOCKER_HOST nowhere) took %s, want seconds", took)
 	}
 }
 
@@ -154,8 +153,8 @@ func TestUnwritableCacheFailsFirstNamingIt(t *testing.T) {
 	}
 	opts := Options{Root: ".", CacheDir: filepath.Join(file, "cache"), Env: func(string) string { return "" }}
 	t.Setenv("PATH", t.TempDir()) // no docker: the check must come first
-	_, err := Prepare(t.Context(), opts)
+	_, err := prepareRun(t.Context(), opts)
 	if err == nil || !strings.Contains(err.Error(), opts.CacheDir) || !strings.Contains(err.Error(), "MULTISTAGE_CACHE") {
-		t.Errorf("Prepare(cache under a file) = %v, want an error naming %s and MULTISTAGE_CACHE", err, opts.CacheDir)
+		t.Errorf("prepareRun(cache under a file) = %v, want an error naming %s and MULTISTAGE_CACHE", err, opts.CacheDir)
 	}
 }

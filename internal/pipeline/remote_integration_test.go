@@ -108,7 +108,7 @@ func TestRemoteEngineOverTCP(t *testing.T) {
 	t.Setenv("DOCKER_HOST", host)
 	ctx := context.Background()
 	opts, log := remoteOptions(t)
-	if err := Run(ctx, opts, Plan{Verify: true, Report: true}); err != nil {
+	if err := run(ctx, opts, All); err != nil {
 		t.Fatalf("mage all on %s: %v", host, err)
 	}
 	first, _, _ := strings.Cut(log.String(), "\n")
@@ -131,7 +131,7 @@ func TestRemoteEngineOverTCP(t *testing.T) {
 	}
 
 	opts.Out = &bytes.Buffer{}
-	if err := Run(ctx, opts, Plan{Report: true}); err != nil {
+	if err := run(ctx, opts, ReportOnly); err != nil {
 		t.Fatalf("mage report on %s: %v", host, err)
 	}
 	if n := strings.Count(opts.Out.(*bytes.Buffer).String(), " | not checked | "); n != len(variant.Matrix) {
@@ -169,7 +169,7 @@ func TestRemoteEngineThroughAContext(t *testing.T) {
 	log := &syncBuffer{t: t}
 	opts.Log = log
 	t.Cleanup(func() { removeRemoteNamespace(t, host) })
-	if err := Run(context.Background(), opts, Plan{Verify: true}); err != nil {
+	if err := run(context.Background(), opts, VerifyOnly); err != nil {
 		t.Fatalf("mage verify through DOCKER_CONTEXT=%s: %v", name, err)
 	}
 	first, _, _ := strings.Cut(log.String(), "\n")
@@ -191,7 +191,7 @@ func TestDeadContextIsNamed(t *testing.T) {
 	unsetenv(t, "DOCKER_HOST")
 	t.Setenv("DOCKER_CONTEXT", name)
 	opts := testOptions(t)
-	err := Run(context.Background(), opts, Plan{Verify: true})
+	err := run(context.Background(), opts, VerifyOnly)
 	if err == nil {
 		t.Fatal("Run on a dead context = nil, want an error")
 	}
@@ -228,7 +228,7 @@ func TestRemoteEngineDiesMidRun(t *testing.T) {
 	}
 	t.Cleanup(func() { testhost("start") }) // whatever happens, the test host answers again
 	done := make(chan error, 1)
-	go func() { done <- Run(context.Background(), opts, Plan{Verify: true}) }()
+	go func() { done <- run(context.Background(), opts, VerifyOnly) }()
 	select {
 	case <-ok:
 		testhost("kill")

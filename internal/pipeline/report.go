@@ -21,13 +21,13 @@ import (
 // startupRuns is how many runs the start-up time is the median of.
 const startupRuns = 3
 
-// Gather collects the report's figures for every variant: docker's own
+// gather collects the report's figures for every variant: docker's own
 // view (size, layers, user) from the engine now; the image's layers read
 // from docker save, and its start-up time, from the facts cache, measured
 // and cached when the image is new (a verification in outcomes counts as
 // one start-up run). An outcome that failed makes its row a failure,
 // whatever image may be on the engine.
-func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report {
+func (s *Run) gather(ctx context.Context, outcomes []Outcome) report.Report {
 	failed, verified := map[string]string{}, map[string]time.Duration{}
 	checkFailed := map[string]bool{}
 	for _, o := range outcomes {
@@ -89,7 +89,7 @@ func (s *Session) Gather(ctx context.Context, outcomes []Outcome) report.Report 
 	return r
 }
 
-func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {
+func (s *Run) gatherOne(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration, img *report.Image) {
 	if verified > 0 {
 		img.Check = report.Verified
 	}
@@ -125,12 +125,12 @@ func (s *Session) gatherOne(ctx context.Context, v variant.Variant, info docker.
 // cache: the one way the project reads an image. diffIDs are ref's layers
 // as docker image inspect names them (nil: unknown), with which a cached
 // layer is only hashed.
-func (s *Session) Image(ctx context.Context, ref string, diffIDs []string) (image.Image, error) {
+func (s *Run) Image(ctx context.Context, ref string, diffIDs []string) (image.Image, error) {
 	return image.FromEngine(ctx, s.Docker, ref, image.ReadOptions{Cache: s.layers, DiffIDs: diffIDs, Store: s.Engine.Store})
 }
 
 // measure makes sure the costly figures of image id are in the facts cache.
-func (s *Session) measure(ctx context.Context, v variant.Variant, id string, verified time.Duration) {
+func (s *Run) measure(ctx context.Context, v variant.Variant, id string, verified time.Duration) {
 	if f, err := s.Facts.Load(id); err == nil && complete(f.Image) && f.StartupSeconds != nil {
 		return
 	}
@@ -160,7 +160,7 @@ type startupRun struct {
 // when the image cannot be read: a start-up time is a figure the report
 // can do without, but the runs that measure it check the image, and run
 // says what they found.
-func (s *Session) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) (f facts.Facts, run startupRun, _ error) {
+func (s *Run) measureInfo(ctx context.Context, v variant.Variant, info docker.ImageInfo, verified time.Duration) (f facts.Facts, run startupRun, _ error) {
 	f, err := s.Facts.Load(info.ID)
 	if err != nil {
 		s.warn("reading the cached figures of %s: %v", v.Name(), err)
@@ -212,14 +212,14 @@ func complete(img *image.Image) bool {
 	return img != nil && img.Exposed != nil
 }
 
-func (s *Session) warn(format string, args ...any) {
+func (s *Run) warn(format string, args ...any) {
 	fmt.Fprintf(s.Opts.Log, "warning: "+format+"\n", args...)
 }
 
 // startup is the median start-up time of startupRuns verified runs of
 // image id, the variant v, the verification of this session (when not 0)
 // being the first.
-func (s *Session) startup(ctx context.Context, v variant.Variant, id string, verified time.Duration) (time.Duration, error) {
+func (s *Run) startup(ctx context.Context, v variant.Variant, id string, verified time.Duration) (time.Duration, error) {
 	var runs []time.Duration
 	if verified > 0 {
 		runs = append(runs, verified)
@@ -265,10 +265,10 @@ func history(img image.Image) []report.Layer {
 	return rows
 }
 
-// Print writes the report as the environment asks: Markdown on Out, or
+// print writes the report as the environment asks: Markdown on Out, or
 // JSON when REPORT_FORMAT=json; the Markdown also to REPORT_FILE when set,
 // and appended to GITHUB_STEP_SUMMARY when set.
-func (s *Session) Print(r report.Report) error {
+func (s *Run) print(r report.Report) error {
 	var md bytes.Buffer
 	if err := report.Markdown(&md, r); err != nil {
 		return err

@@ -42,7 +42,7 @@ func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
 	ns := sandbox.Namespace + "/moved-" + newID()
 	t.Cleanup(func() { removeImages(t, ns) })
 	bases := []string{alpineLike(t, c, "a"), alpineLike(t, c, "b")}
-	var runs []*Session
+	var runs []*Run
 	for _, base := range bases {
 		t.Setenv("ALPINE_IMAGE", base)
 		opts := testOptions(t, hello)
@@ -50,16 +50,16 @@ func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
 		runs = append(runs, prepare(t, opts))
 	}
 	ctx := context.Background()
-	first, err := runs[0].build(ctx, true, false)
+	first, err := runs[0].runVariants(ctx, buildAndVerify)
 	if err != nil {
 		t.Fatalf("run A: %v", err)
 	}
-	second, err := runs[1].build(ctx, true, true) // moves the tag
+	second, err := runs[1].runVariants(ctx, buildVerifyMeasure) // moves the tag
 	if err != nil {
 		t.Fatalf("run B: %v", err)
 	}
 	for i, outcomes := range [][]Outcome{first, second} {
-		r := runs[i].Gather(ctx, outcomes)
+		r := runs[i].gather(ctx, outcomes)
 		img, own := r.Images[0], outcomes[0].Build.ID
 		switch {
 		case img.Status == report.OK && img.ID == own && img.Base == bases[i]:
@@ -128,7 +128,7 @@ func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
 			log := &syncBuffer{t: t}
 			var out bytes.Buffer
 			opts.Log, opts.Out = log, &out
-			err = Run(context.Background(), opts, Plan{Verify: true, Report: true})
+			err = run(context.Background(), opts, All)
 			if err == nil {
 				t.Fatal("Run = nil, want the failed check")
 			}
@@ -170,7 +170,7 @@ func TestABaseOverrideWithControlCharactersIsRefusedQuoted(t *testing.T) {
 		t.Setenv("ALPINE_IMAGE", value)
 		opts := testOptions(t, variant.Matrix[1])
 		opts.Namespace = sandbox.Namespace + "/refused-" + newID()
-		err := Run(context.Background(), opts, Plan{Verify: true, Report: true})
+		err := run(context.Background(), opts, All)
 		want := "ALPINE_IMAGE=" + strconv.Quote(value) + ": an image reference has no whitespace or control characters"
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Run(ALPINE_IMAGE=%q) = %v, want an error with %s", value, err, want)
@@ -205,7 +205,7 @@ func TestAFirstRunWithoutBusyboxIsQuiet(t *testing.T) {
 	t.Cleanup(func() { removeImages(t, opts.Namespace) })
 	log := &syncBuffer{t: t}
 	opts.Log = log
-	if err := Run(context.Background(), opts, Plan{Verify: true, Report: true}); err != nil {
+	if err := run(context.Background(), opts, All); err != nil {
 		t.Fatalf("Run without busybox = %v", err)
 	}
 	var budget []string

@@ -1,0 +1,338 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-multistage/multistage/internal/bases"
+	"github.com/go-multistage/multistage/internal/budget"
+	"github.com/go-multistage/multistage/internal/build"
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/facts"
+	"github.com/go-multistage/multistage/internal/image"
+	"github.com/go-multistage/multistage/internal/report"
+	"github.com/go-multistage/multistage/internal/variant"
+)
+
+// A Step is one stage of a run, as a goreleaser pipe is: it says what it
+// is, and does its part of the run. A step's error ends the run; a variant
+// that fails is not a step's error (see Variants).
+type Step interface {
+	String() string
+	Run(ctx context.Context, r *Run) error
+}
+
+// A VariantStep is one stage of one variant's way through a run: it reads
+// and fills in o, the variant's outcome. Variants runs it for every
+// variant at once.
+type VariantStep interface {
+	String() string
+	Run(ctx context.Context, r *Run, o *Outcome) error
+}
+
+// A Target is what a Mage target does: its steps, in order.
+type Target []Step
+
+// The targets of the magefile. Each entry says why it is where it is.
+var (
+	// All builds, runs and verifies every variant, then reports.
+	All = Target{
+		Inputs,  // a mistake in the budgets or the baseline fails at once, before minutes of building
+		Prepare, // docker, BuildKit, the bases, the sources and the current images, all at once
+		Variants{
+			Checks:   []VariantStep{Build, Verify},
+			Measures: []VariantStep{Measure}, // while other variants still build
+		},
+		Gather, // the report's figures: the engine's view now, the rest from the facts cache
+		Print,  // the report, before the gate: a failing run still shows what it found
+		Gate,   // failures, unmeasured figures, budgets and moved tags make the run's error
+	}
+	// BuildOnly builds every variant whose inputs changed.
+	BuildOnly = Target{Prepare, Variants{Checks: []VariantStep{Build}}, Gate}
+	// VerifyOnly builds what changed, then runs and checks every image.
+	VerifyOnly = Target{Prepare, Variants{Checks: []VariantStep{Build, Verify}}, Gate}
+	// ReportOnly builds what changed and reports; measuring the start-up
+	// time runs, and so checks, every new image.
+	ReportOnly = Target{Inputs, Prepare, Variants{Checks: []VariantStep{Build}, Measures: []VariantStep{Measure}}, Gather, Print, Gate}
+	// CheckOnly runs and checks every variant's image as it is tagged,
+	// building nothing: the least a run that proves the images work does.
+	CheckOnly = Target{Prepare, Variants{Checks: []VariantStep{VerifyTagged}}, Gate}
+)
+
+// Run is the state of one run, which its steps fill in, in order.
+type Run struct {
+	ID   string // labels the containers this run starts
+	Opts Options
+
+	// From Inputs.
+	Budgets  budget.Budgets
+	Baseline *report.Baseline
+
+	// From Prepare.
+	Docker  *docker.Client
+	Engine  docker.Engine
+	Bases   bases.Bases
+	Builder *build.Builder
+	Facts   facts.Store
+	// BuildKit is the buildx builder the images are built on: the engine's
+	// own, or one elsewhere (BUILDX_BUILDER), whose images --load brings
+	// into the engine.
+	BuildKit docker.BuildKit
+	layers   image.Cache
+
+	// From Variants: one per variant, in matrix order.
+	Outcomes []Outcome
+	// From Gather.
+	Report *report.Report
+
+	hooks Hooks
+	mu    sync.Mutex // guards timings
+	timed []Timing
+}
+
+// Timing is one step of a run, timed: a run step (Variant "") or one
+// variant's step.
+type Timing struct {
+	Step     string        // the step's String()
+	Variant  string        // the variant's name ("hello/scratch"), or "" for a run step
+	Start    time.Time     // when the step began
+	Duration time.Duration // how long it took
+	Err      error         // the step's error; for a variant step, the variant's failure
+}
+
+// Hooks watch a run from outside: logging, progress lines and timing wrap
+// the steps this way, so that no step knows of them. A nil hook is not
+// called. Variant steps run at once, so the hooks are called from several
+// goroutines and must be safe for that.
+type Hooks struct {
+	// Before is called as a step starts (Duration and Err zero).
+	Before func(Timing)
+	// After is called as a step ends.
+	After func(Timing)
+	// Outcome is called once per variant, when its checks have ended,
+	// before it is measured: the variant is ok or failed from here on.
+	Outcome func(Outcome)
+}
+
+// join returns hooks that call h's, then more's.
+func (h Hooks) join(more Hooks) Hooks {
+	return Hooks{
+		Before:  joinHook(h.Before, more.Before),
+		After:   joinHook(h.After, more.After),
+		Outcome: joinHook(h.Outcome, more.Outcome),
+	}
+}
+
+func joinHook[T any](a, b func(T)) func(T) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(t T) { a(t); b(t) }
+}
+
+// Result is what a run did.
+type Result struct {
+	Outcomes []Outcome      // one per variant, in matrix order; nil when the run ended before building
+	Report   *report.Report // the report printed; nil when the target does not report, or ended first
+	Timings  []Timing       // every step, in the order they ended
+	Bases    bases.Bases    // the bases the images were built on; nil when the run ended before preparing
+}
+
+// Execute runs target's steps in order with opts, stopping at the first
+// step that fails, and returns what the run did. The error is that step's
+// error; a run whose steps all ran fails when Gate says so. An
+// *EngineGoneError (see EngineGone) ends the run when the engine stopped
+// answering.
+func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
+	r := newRun(opts)
+	err := r.steps(ctx, target)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Result{Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases}, err
+}
+
+// newRun is a run of opts before its first step.
+func newRun(opts Options) *Run {
+	r := &Run{ID: newID(), Opts: opts}
+	r.hooks = Hooks{After: r.record}.join(progress(opts.Log)).join(opts.Hooks)
+	return r
+}
+
+// steps runs steps in order, stopping at the first error.
+func (r *Run) steps(ctx context.Context, steps []Step) error {
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.timedStep(s.String(), "", func() error { return s.Run(ctx, r) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timedStep runs f as the step named step (of the variant named variant),
+// calling the hooks around it.
+func (r *Run) timedStep(step, variant string, f func() error) error {
+	t := Timing{Step: step, Variant: variant, Start: time.Now()}
+	if r.hooks.Before != nil {
+		r.hooks.Before(t)
+	}
+	err := f()
+	t.Duration, t.Err = time.Since(t.Start), err
+	if r.hooks.After != nil {
+		r.hooks.After(t)
+	}
+	return err
+}
+
+func (r *Run) record(t Timing) {
+	r.mu.Lock()
+	r.timed = append(r.timed, t)
+	r.mu.Unlock()
+}
+
+// progress is the hook that writes one line per variant to log, as its
+// checks end (see progressLine).
+func progress(log interface{ Write([]byte) (int, error) }) Hooks {
+	if log == nil {
+		return Hooks{}
+	}
+	var mu sync.Mutex // one line at a time
+	return Hooks{Outcome: func(o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(log, progressLine(o))
+	}}
+}
+
+// Variants is the step that takes every variant through its own steps,
+// Options.Jobs variants at once: its checks in order, stopping at the
+// first that fails (the variant fails; the others go on), then, for a
+// variant that passed, its measurements, whose faults are the report's to
+// show (see Gather). The outcomes are the run's, in matrix order. It fails
+// the run only when the run cannot go on: the context ended, or the
+// engine stopped answering (*EngineGoneError).
+type Variants struct {
+	Checks   []VariantStep // e.g. Build, Verify
+	Measures []VariantStep // e.g. Measure
+}
+
+func (vs Variants) String() string {
+	var names []string
+	for _, s := range slices.Concat(vs.Checks, vs.Measures) {
+		names = append(names, s.String())
+	}
+	return "variants: " + strings.Join(names, ", ")
+}
+
+func (vs Variants) Run(ctx context.Context, r *Run) error {
+	outcomes, failed := r.runVariants(ctx, vs)
+	r.Outcomes = outcomes
+	var gone *EngineGoneError
+	switch {
+	case errors.As(failed, &gone):
+		return failed
+	case ctx.Err() != nil:
+		return errors.Join(ctx.Err(), failed)
+	}
+	return nil
+}
+
+// runVariants is Variants' work: it returns the outcomes, in matrix order,
+// and an error naming every variant that failed (see Failures), or an
+// *EngineGoneError when the engine no longer answers after one failed.
+func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
+	order := r.Opts.Matrix
+	// A primed variant is built before the others start; it goes first,
+	// so that its next step does not wait for the other builds.
+	var p Outcome
+	primed := false
+	if len(vs.Checks) > 0 && vs.Checks[0] == Build {
+		if p, primed = r.prime(ctx); primed {
+			rest := slices.DeleteFunc(slices.Clone(order), func(v variant.Variant) bool { return v == p.Variant })
+			order = append([]variant.Variant{p.Variant}, rest...)
+		}
+	}
+	done := each(order, r.Opts.Jobs, func(_ int, v variant.Variant) Outcome {
+		o := Outcome{Variant: v}
+		checks := vs.Checks
+		if primed && v == p.Variant {
+			o, checks = p, checks[1:]
+		}
+		for _, s := range checks {
+			if err := r.timedStep(s.String(), v.Name(), func() error { return s.Run(ctx, r, &o) }); err != nil {
+				o.Step, o.Err = s.String(), err
+				break
+			}
+		}
+		if r.hooks.Outcome != nil {
+			r.hooks.Outcome(o)
+		}
+		for _, s := range vs.Measures {
+			if o.Err != nil || ctx.Err() != nil {
+				break
+			}
+			r.timedStep(s.String(), v.Name(), func() error { return s.Run(ctx, r, &o) })
+		}
+		return o
+	})
+	outcomes := make([]Outcome, len(done)) // in matrix order
+	for _, o := range done {
+		outcomes[slices.Index(r.Opts.Matrix, o.Variant)] = o
+	}
+	failed := Failures(outcomes)
+	if failed != nil && ctx.Err() == nil {
+		failed = r.engineGone(ctx, failed)
+	}
+	if failed != nil || ctx.Err() != nil {
+		r.sweep(ctx)
+	}
+	return outcomes, failed
+}
+
+// EngineGoneError is a run that ended because the engine stopped
+// answering: its message names where the engine was, then the failures it
+// caused.
+type EngineGoneError struct {
+	Endpoint docker.Endpoint // where the engine was
+	Err      error           // what failed when it went
+}
+
+func (e *EngineGoneError) Error() string {
+	msg := fmt.Sprintf("the Docker engine at %s stopped answering during the run (%s). "+
+		"The containers this run started there run with --rm: the engine removes them itself when it starts again", e.Endpoint, e.Endpoint.Fix())
+	if e.Err != nil {
+		msg += "\n" + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *EngineGoneError) Unwrap() error { return e.Err }
+
+// EngineGone says whether err is, or wraps, an *EngineGoneError.
+func EngineGone(err error) bool {
+	var gone *EngineGoneError
+	return errors.As(err, &gone)
+}
+
+// engineGone asks the engine again after something failed: when it no
+// longer answers, the error is an *EngineGoneError, which says so first,
+// rather than leaving the user six docker errors to read.
+func (r *Run) engineGone(ctx context.Context, failed error) error {
+	if EngineGone(failed) {
+		return failed
+	}
+	if _, err := r.Docker.Ping(ctx); err == nil {
+		return failed
+	}
+	return &EngineGoneError{Endpoint: r.Docker.Endpoint, Err: failed}
+}

@@ -1,0 +1,292 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/variant"
+	"github.com/go-multistage/multistage/internal/verify"
+)
+
+// These tests run the run itself, with no Docker engine: fake steps, and a
+// fake docker CLI for what the run asks of docker on its own (the ping
+// after a failure, the sweep of its containers).
+
+// fakeDocker answers docker version (the ping) and docker ps (the sweep
+// finds nothing), records every command, and fails the ping when down.
+type fakeDocker struct {
+	mu    sync.Mutex
+	calls [][]string
+	down  bool
+}
+
+func (f *fakeDocker) run(ctx context.Context, c docker.Cmd) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	args := c.Args[1:]
+	f.calls = append(f.calls, args)
+	switch {
+	case args[0] == "version" && f.down:
+		return "", &docker.CmdError{Args: c.Args, Output: "Cannot connect to the Docker daemon", Err: errors.New("exit status 1")}
+	case args[0] == "version":
+		return "29.1.0\n", nil
+	case args[0] == "ps":
+		return "", nil
+	}
+	return "", fmt.Errorf("fake docker: unexpected %q", args)
+}
+
+// swept says whether the run listed its own containers to remove them.
+func (f *fakeDocker) swept(runID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.calls, func(args []string) bool {
+		return args[0] == "ps" && slices.Contains(args, "label="+verify.RunLabel+"="+runID)
+	})
+}
+
+// testRun is a run of the whole matrix, prepared by hand: no engine.
+func testRun(t *testing.T, f *fakeDocker, hooks Hooks) *Run {
+	t.Helper()
+	r := newRun(Options{Matrix: variant.Matrix, Jobs: 2, Log: io.Discard, Env: func(string) string { return "" }, Hooks: hooks})
+	r.Docker = &docker.Client{Docker: "docker", Run: f.run}
+	return r
+}
+
+// fakeStep is a run step or a variant step that records that it ran and
+// returns err (for a variant step, when the variant is in failFor).
+type fakeStep struct {
+	name    string
+	err     error
+	failFor string
+	log     *stepLog
+}
+
+type stepLog struct {
+	mu  sync.Mutex
+	ran []string
+}
+
+func (l *stepLog) add(s string) {
+	l.mu.Lock()
+	l.ran = append(l.ran, s)
+	l.mu.Unlock()
+}
+
+func (l *stepLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ran)
+}
+
+func (s fakeStep) String() string { return s.name }
+
+func (s fakeStep) Run(_ context.Context, r *Run) error {
+	s.log.add(s.name)
+	return s.err
+}
+
+type fakeVariantStep fakeStep
+
+func (s fakeVariantStep) String() string { return s.name }
+
+func (s fakeVariantStep) Run(_ context.Context, r *Run, o *Outcome) error {
+	s.log.add(s.name + " " + o.Variant.Name())
+	if o.Variant.Name() == s.failFor {
+		return s.err
+	}
+	return nil
+}
+
+func TestTargetsAreTheirStepsInOrder(t *testing.T) {
+	names := func(tg Target) string {
+		var n []string
+		for _, s := range tg {
+			n = append(n, s.String())
+		}
+		return strings.Join(n, " → ")
+	}
+	for _, tt := range []struct {
+		name   string
+		target Target
+		want   string
+	}{
+		{"all", All, "reading the budgets and the baseline → preparing → variants: building, verifying, measuring → gathering the report → printing the report → checking the results"},
+		{"build", BuildOnly, "preparing → variants: building → checking the results"},
+		{"verify", VerifyOnly, "preparing → variants: building, verifying → checking the results"},
+		{"report", ReportOnly, "reading the budgets and the baseline → preparing → variants: building, measuring → gathering the report → printing the report → checking the results"},
+	} {
+		if got := names(tt.target); got != tt.want {
+			t.Errorf("mage %s's steps:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestExecuteRunsStepsInOrderAndStopsAtTheFirstError(t *testing.T) {
+	log := &stepLog{}
+	var hooked []string
+	var mu sync.Mutex
+	hooks := Hooks{
+		Before: func(tm Timing) { mu.Lock(); hooked = append(hooked, "before "+tm.Step); mu.Unlock() },
+		After:  func(tm Timing) { mu.Lock(); hooked = append(hooked, "after "+tm.Step); mu.Unlock() },
+	}
+	boom := errors.New("boom")
+	target := Target{fakeStep{name: "one", log: log}, fakeStep{name: "two", err: boom, log: log}, fakeStep{name: "three", log: log}}
+	res, err := Execute(t.Context(), Options{Log: io.Discard, Hooks: hooks}, target)
+	if !errors.Is(err, boom) {
+		t.Errorf("Execute() = %v, want the second step's error", err)
+	}
+	if got, want := log.list(), []string{"one", "two"}; !slices.Equal(got, want) {
+		t.Errorf("steps run = %q, want %q: none after the one that failed", got, want)
+	}
+	if want := []string{"before one", "after one", "before two", "after two"}; !slices.Equal(hooked, want) {
+		t.Errorf("hooks saw %q, want %q", hooked, want)
+	}
+	if len(res.Timings) != 2 || res.Timings[0].Step != "one" || res.Timings[1].Err != boom {
+		t.Errorf("Result.Timings = %+v, want one, then two with its error", res.Timings)
+	}
+}
+
+func TestOneVariantFailingDoesNotStopTheOthers(t *testing.T) {
+	f := &fakeDocker{}
+	log := &stepLog{}
+	var outcomes []Outcome
+	var timings []Timing
+	var mu sync.Mutex
+	r := testRun(t, f, Hooks{
+		Outcome: func(o Outcome) { mu.Lock(); outcomes = append(outcomes, o); mu.Unlock() },
+		After:   func(tm Timing) { mu.Lock(); timings = append(timings, tm); mu.Unlock() },
+	})
+	bad := variant.Matrix[1].Name()
+	compile := errors.New("undefined: x")
+	vs := Variants{
+		Checks:   []VariantStep{fakeVariantStep{name: "building", failFor: bad, err: compile, log: log}, fakeVariantStep{name: "verifying", log: log}},
+		Measures: []VariantStep{fakeVariantStep{name: "measuring", log: log}},
+	}
+	err := r.steps(t.Context(), Target{vs, fakeStep{name: "after", log: log}})
+	if err != nil {
+		t.Fatalf("steps() = %v, want nil: a failed variant is the gate's to report", err)
+	}
+	if len(r.Outcomes) != len(variant.Matrix) {
+		t.Fatalf("%d outcomes, want one per variant (%d)", len(r.Outcomes), len(variant.Matrix))
+	}
+	ran := log.list()
+	for i, o := range r.Outcomes {
+		name := variant.Matrix[i].Name()
+		if o.Variant.Name() != name {
+			t.Errorf("outcome %d is of %s, want %s: matrix order", i, o.Variant.Name(), name)
+		}
+		failed := name == bad
+		if got := o.Err != nil; got != failed {
+			t.Errorf("%s: failed = %v, want %v", name, got, failed)
+		}
+		for _, step := range []string{"verifying", "measuring"} {
+			if slices.Contains(ran, step+" "+name) == failed {
+				t.Errorf("%s: %s ran = %v, want %v", name, step, !failed, failed)
+			}
+		}
+	}
+	if o := r.Outcomes[1]; o.Step != "building" || !errors.Is(o.Err, compile) {
+		t.Errorf("the failed outcome = %q, %v; want the building step and its error", o.Step, o.Err)
+	}
+	if len(outcomes) != len(variant.Matrix) {
+		t.Errorf("the Outcome hook saw %d variants, want %d", len(outcomes), len(variant.Matrix))
+	}
+	// Every check of every variant, each measurement of the five that
+	// passed, and the run's two steps.
+	if want := 6 + 5 + 5 + 2; len(timings) != want {
+		t.Errorf("the After hook saw %d steps, want %d", len(timings), want)
+	}
+	if !slices.Contains(ran, "after") {
+		t.Error("the step after the variants did not run")
+	}
+	if err := Failures(r.Outcomes); err == nil || !strings.Contains(err.Error(), "1 of 6 variants failed: "+bad) {
+		t.Errorf("Failures() = %v, want it to name %s", err, bad)
+	}
+	if !f.swept(r.ID) {
+		t.Error("a run with a failed variant did not sweep its containers")
+	}
+}
+
+// blockingStep blocks, in the variant it is for, until ctx ends; in the
+// others it records that it ran.
+type blockingStep struct {
+	in      string
+	started chan struct{}
+	log     *stepLog
+}
+
+func (blockingStep) String() string { return "verifying" }
+
+func (s blockingStep) Run(ctx context.Context, r *Run, o *Outcome) error {
+	if o.Variant.Name() != s.in {
+		s.log.add("verifying " + o.Variant.Name())
+		return nil
+	}
+	close(s.started)
+	<-ctx.Done()
+	return fmt.Errorf("docker run: %w", ctx.Err())
+}
+
+func TestCancelMidStepStopsTheRunAndSweeps(t *testing.T) {
+	f := &fakeDocker{}
+	log := &stepLog{}
+	r := testRun(t, f, Hooks{})
+	r.Opts.Jobs = 1 // the variants after the blocked one wait for it
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	block := blockingStep{in: variant.Matrix[0].Name(), started: make(chan struct{}), log: log}
+	done := make(chan error, 1)
+	go func() {
+		done <- r.steps(ctx, Target{Variants{Checks: []VariantStep{block}, Measures: []VariantStep{fakeVariantStep{name: "measuring", log: log}}}, fakeStep{name: "after", log: log}})
+	}()
+	<-block.started
+	cancel()
+	err := <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("steps() = %v, want context.Canceled", err)
+	}
+	for _, s := range log.list() {
+		if strings.HasPrefix(s, "measuring") || s == "after" {
+			t.Errorf("%q ran after the run was cancelled", s)
+		}
+	}
+	if o := r.Outcomes[0]; o.Err == nil || o.Step != "verifying" {
+		t.Errorf("the cut-short variant = %q, %v; want it failed in verifying", o.Step, o.Err)
+	}
+	if !f.swept(r.ID) {
+		t.Error("a cancelled run did not sweep its containers")
+	}
+	if slices.ContainsFunc(f.calls, func(args []string) bool { return args[0] == "version" }) {
+		t.Error("a cancelled run pinged the engine: a cancel is not the engine going away")
+	}
+}
+
+func TestEngineGoneIsATypedErrorThatEndsTheRun(t *testing.T) {
+	f := &fakeDocker{down: true}
+	log := &stepLog{}
+	r := testRun(t, f, Hooks{})
+	refused := errors.New("Cannot connect to the Docker daemon")
+	vs := Variants{Checks: []VariantStep{fakeVariantStep{name: "building", failFor: variant.Matrix[0].Name(), err: refused, log: log}}}
+	err := r.steps(t.Context(), Target{vs, fakeStep{name: "after", log: log}})
+	var gone *EngineGoneError
+	if !errors.As(err, &gone) || !EngineGone(err) {
+		t.Fatalf("steps() = %v, want an *EngineGoneError", err)
+	}
+	if !errors.Is(err, refused) || !strings.Contains(err.Error(), "stopped answering during the run") {
+		t.Errorf("EngineGoneError = %q, want it to say so and wrap the failure", err)
+	}
+	if slices.Contains(log.list(), "after") {
+		t.Error("the run went on after the engine went away")
+	}
+	if EngineGone(errors.New("stopped answering during the run")) {
+		t.Error("EngineGone matched an error by its text")
+	}
+}
