@@ -17,7 +17,6 @@ import (
 	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
-	"github.com/go-multistage/multistage/internal/variant"
 )
 
 // These tests start what they need themselves, with .ci/buildkit: a
@@ -165,8 +164,8 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	if r.Builder.Name != rb.builder || r.Builder.Driver != "remote" || r.Builder.Version != "v0.34.2" {
 		t.Errorf("report's builder = %+v, want %s, remote driver, BuildKit v0.34.2", r.Builder, rb.builder)
 	}
-	if len(r.Images) != len(variant.Matrix) {
-		t.Fatalf("%d images in the report, want %d", len(r.Images), len(variant.Matrix))
+	if len(r.Images) != len(matrix) {
+		t.Fatalf("%d images in the report, want %d", len(r.Images), len(matrix))
 	}
 	for _, img := range r.Images {
 		if img.Status != "ok" {
@@ -216,7 +215,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	// and nothing is tagged.
 	root := copyRepo(t)
 	writeFile(t, filepath.Join(root, "hello", "gone.go"), "package main\n\nvar gone = "+`"`+newID()+`"`+"\n")
-	gone := testOptions(t, variant.Matrix[2]) // hello/scratch
+	gone := testOptions(t, matrix[2]) // hello/scratch
 	gone.Root, gone.Namespace, gone.Env = root, sandbox.Namespace+"/remote-gone-"+newID(), opts.Env
 	s = prepare(t, gone)
 	run = s.Docker.Run

@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-multistage/multistage/internal/budget"
 	"github.com/go-multistage/multistage/internal/dockertest"
-	"github.com/go-multistage/multistage/internal/variant"
 )
 
 // gateEnv is an environment with only the given variables, so that a
@@ -78,9 +77,9 @@ func TestAnImageThatGrowsBreaksItsBudget(t *testing.T) {
 	writeFile(t, filepath.Join(root, budget.File), string(shipped))
 	writeFile(t, filepath.Join(root, "hello", "ballast.go"), ballast(300_000))
 
-	hello := variant.Matrix[2] // hello/scratch
+	hello := matrix[2] // hello/scratch
 	if hello.Name() != "hello/scratch" {
-		t.Fatalf("variant.Matrix[2] is %s, want hello/scratch", hello.Name())
+		t.Fatalf("matrix[2] is %s, want hello/scratch", hello.Name())
 	}
 	opts := testOptions(t, hello)
 	opts.Root, opts.Namespace = root, sandbox.Namespace+"/grown-"+newID()

@@ -19,7 +19,7 @@ import (
 // content plus the binary's layer, and on the classic store docker's own.
 func TestReportOnBasesWithOddLayers(t *testing.T) {
 	c := dockertest.Client(t)
-	i := slices.IndexFunc(variant.Matrix, func(v variant.Variant) bool { return v.App == "hello" && v.Style == variant.Alpine })
+	i := slices.IndexFunc(matrix, func(v variant.Variant) bool { return v.App == "hello" && v.Style == variant.Alpine })
 	if i < 0 {
 		t.Fatal("the matrix has no hello/alpine")
 	}
@@ -39,7 +39,7 @@ func TestReportOnBasesWithOddLayers(t *testing.T) {
 		t.Run(tc.description, func(t *testing.T) {
 			base := dockertest.LoadBase(t, c, tc.layers...)
 			t.Setenv("ALPINE_IMAGE", base)
-			opts := testOptions(t, variant.Matrix[i])
+			opts := testOptions(t, matrix[i])
 			// Images and figures of its own: the sandbox's hello/alpine
 			// is on the usual base.
 			opts.Namespace, opts.CacheDir = sandbox.Namespace+"/layers-"+newID(), t.TempDir()

@@ -13,6 +13,10 @@ import (
 // sandbox is this test binary's image namespace and cache directory.
 var sandbox dockertest.Sandbox
 
+// matrix is this binary's matrix: variant.Matrix in the sandbox, so that a
+// test that names matrix[i].Image() means the image in the sandbox.
+var matrix []variant.Variant
+
 func TestMain(m *testing.M) {
 	opts, err := DefaultOptions()
 	if err == nil {
@@ -22,10 +26,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	// variant.Matrix is this binary's matrix: a test that names
-	// variant.Matrix[i].Image() means the image in the sandbox.
+	matrix = make([]variant.Variant, len(variant.Matrix))
 	for i, v := range variant.Matrix {
-		variant.Matrix[i] = v.In(sandbox.Namespace)
+		matrix[i] = v.In(sandbox.Namespace)
 	}
 	code := m.Run()
 	if err := sandbox.Remove(); err != nil {

@@ -129,8 +129,8 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	if err := json.Unmarshal(opts.Out.(*bytes.Buffer).Bytes(), &got); err != nil {
 		t.Fatalf("REPORT_FORMAT=json printed no JSON: %v", err)
 	}
-	if len(got.Images) != len(variant.Matrix) {
-		t.Fatalf("report has %d images, want %d", len(got.Images), len(variant.Matrix))
+	if len(got.Images) != len(matrix) {
+		t.Fatalf("report has %d images, want %d", len(got.Images), len(matrix))
 	}
 	for i, img := range got.Images {
 		v := s.Opts.Matrix[i]
@@ -187,10 +187,10 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 
 func TestWrongOutputFailsEveryWrongVariantAndLeavesNothing(t *testing.T) {
 	ensureBuilt(t)
-	hello, echo := variant.Matrix[2], variant.Matrix[5]
+	hello, echo := matrix[2], matrix[5]
 	hello.Check.Stdout = "Goodbye world!\n"
 	echo.Check.Body = "I love llamas!"
-	s := prepare(t, testOptions(t, hello, variant.Matrix[1], echo))
+	s := prepare(t, testOptions(t, hello, matrix[1], echo))
 	outcomes, err := s.runVariants(context.Background(), buildAndVerify)
 	if err == nil {
 		t.Fatal("Build(verify) with wrong expectations = nil, want an error")
@@ -212,7 +212,7 @@ func TestStuckContainersAreBoundedAndRemoved(t *testing.T) {
 	ensureBuilt(t)
 	defer func(r, w time.Duration) { verify.ReadyTimeout, verify.RunTimeout = r, w }(verify.ReadyTimeout, verify.RunTimeout)
 	verify.ReadyTimeout, verify.RunTimeout = 3*time.Second, 3*time.Second
-	neverReady, hangs := variant.Matrix[5], variant.Matrix[5]
+	neverReady, hangs := matrix[5], matrix[5]
 	neverReady.Check.Port = "9999"                        // nothing listens there
 	hangs.Check = variant.Check{Stdout: "Hello world!\n"} // a server never exits
 	s := prepare(t, testOptions(t, neverReady, hangs))
@@ -267,7 +267,7 @@ func TestCancelDuringARunRemovesItsContainer(t *testing.T) {
 	// 9999, and the readiness bound is far away.
 	defer func(r time.Duration) { verify.ReadyTimeout = r }(verify.ReadyTimeout)
 	verify.ReadyTimeout = time.Hour
-	v := variant.Matrix[5]
+	v := matrix[5]
 	v.Check.Port = "9999"
 	s := prepare(t, testOptions(t, v))
 	var outcomes []Outcome
@@ -291,10 +291,10 @@ func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	ensureBuilt(t)
 	root := copyRepo(t)
 	writeFile(t, filepath.Join(root, "internal", "echo", "broken.go"), "package echo\n\nvar _ = undefinedThing\n")
-	opts := testOptions(t, variant.Matrix[5], variant.Matrix[2])
+	opts := testOptions(t, matrix[5], matrix[2])
 	opts.Root = root
 	s := prepare(t, opts)
-	before, err := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
+	before, err := s.Docker.Inspect(context.Background(), matrix[5].Image())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,9 +311,9 @@ func TestBrokenSourceNamesTheVariantAndTheCompilerError(t *testing.T) {
 	if outcomes[1].Err != nil {
 		t.Errorf("hello/scratch failed beside the broken echo: %v", outcomes[1].Err)
 	}
-	after, err := s.Docker.Inspect(context.Background(), variant.Matrix[5].Image())
+	after, err := s.Docker.Inspect(context.Background(), matrix[5].Image())
 	if err != nil || after.ID != before.ID {
-		t.Errorf("the failed build retagged %s: %s -> %s (%v)", variant.Matrix[5].Image(), before.ID, after.ID, err)
+		t.Errorf("the failed build retagged %s: %s -> %s (%v)", matrix[5].Image(), before.ID, after.ID, err)
 	}
 }
 
@@ -353,7 +353,7 @@ func TestBrokenDockerfileNamesTheVariantAndDockersError(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, df, string(data)+"\nCOPY --from=build /no/such/file /x\n")
-	opts := testOptions(t, variant.Matrix[2])
+	opts := testOptions(t, matrix[2])
 	opts.Root = root
 	_, err = prepare(t, opts).runVariants(context.Background(), buildOnly)
 	if err == nil || !strings.Contains(err.Error(), "building hello/scratch") || !strings.Contains(err.Error(), "/no/such/file") {
@@ -518,7 +518,7 @@ func TestServersPassWhenTheirPortIsTakenOnTheHost(t *testing.T) {
 		defer ln.Close()
 	} // else something holds it already, which is the point
 	var servers []variant.Variant
-	for _, v := range variant.Matrix {
+	for _, v := range matrix {
 		if v.Check.Path != "" {
 			servers = append(servers, v)
 		}
@@ -554,7 +554,7 @@ func layerFiles(t *testing.T, s *Run, ref string) [][]string {
 func TestRuntimeImagesHoldTheBinaryAndNothingElse(t *testing.T) {
 	ensureBuilt(t)
 	s := prepare(t, testOptions(t))
-	for _, v := range variant.Matrix {
+	for _, v := range matrix {
 		if v.Style == variant.SingleStage {
 			continue
 		}
@@ -583,7 +583,7 @@ func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
 	ensureBuilt(t)
 	s := prepare(t, testOptions(t))
 	ctx := context.Background()
-	for _, v := range variant.Matrix {
+	for _, v := range matrix {
 		if v.Check.Path == "" {
 			continue
 		}

@@ -116,15 +116,15 @@ func TestRemoteEngineOverTCP(t *testing.T) {
 	if want := "engine: remote, at DOCKER_HOST=" + host + "; published ports are reached at " + ip; first != want {
 		t.Errorf("first line = %q, want %q", first, want)
 	}
-	if ok := okLines(log.String()); len(ok) != len(variant.Matrix) {
-		t.Errorf("%d ok lines, want %d:\n%s", len(ok), len(variant.Matrix), log.String())
+	if ok := okLines(log.String()); len(ok) != len(matrix) {
+		t.Errorf("%d ok lines, want %d:\n%s", len(ok), len(matrix), log.String())
 	}
 	md := opts.Out.(*bytes.Buffer).String()
 	if !strings.Contains(md, "remote, at DOCKER_HOST="+host) {
 		t.Errorf("the report does not name the remote engine:\n%.600s", md)
 	}
-	if n := strings.Count(md, " | verified | "); n != len(variant.Matrix) {
-		t.Errorf("mage all: %d rows verified, want %d", n, len(variant.Matrix))
+	if n := strings.Count(md, " | verified | "); n != len(matrix) {
+		t.Errorf("mage all: %d rows verified, want %d", n, len(matrix))
 	}
 	if left := projectContainers(t, host); left != "" {
 		t.Errorf("containers left on %s: %s", host, left)
@@ -134,8 +134,8 @@ func TestRemoteEngineOverTCP(t *testing.T) {
 	if err := run(ctx, opts, ReportOnly); err != nil {
 		t.Fatalf("mage report on %s: %v", host, err)
 	}
-	if n := strings.Count(opts.Out.(*bytes.Buffer).String(), " | not checked | "); n != len(variant.Matrix) {
-		t.Errorf("mage report after mage all: %d rows not checked, want %d", n, len(variant.Matrix))
+	if n := strings.Count(opts.Out.(*bytes.Buffer).String(), " | not checked | "); n != len(matrix) {
+		t.Errorf("mage report after mage all: %d rows not checked, want %d", n, len(matrix))
 	}
 }
 
@@ -164,7 +164,7 @@ func TestRemoteEngineThroughAContext(t *testing.T) {
 	name := newContext(t, host)
 	unsetenv(t, "DOCKER_HOST")
 	t.Setenv("DOCKER_CONTEXT", name)
-	opts := testOptions(t, variant.Matrix[3:]...) // the echo variants: the check that needs the engine's host
+	opts := testOptions(t, matrix[3:]...) // the echo variants: the check that needs the engine's host
 	opts.CacheDir = t.TempDir()
 	log := &syncBuffer{t: t}
 	opts.Log = log

@@ -34,9 +34,9 @@ func alpineLike(t *testing.T, c *docker.Client, marker string) string {
 // whose tag holds, passes. Before, the first reported the second's image
 // under a green check.
 func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
-	hello := variant.Matrix[1] // hello/alpine
+	hello := matrix[1] // hello/alpine
 	if hello.Style != variant.Alpine {
-		t.Fatalf("variant.Matrix[1] is %s, want hello/alpine", hello.Name())
+		t.Fatalf("matrix[1] is %s, want hello/alpine", hello.Name())
 	}
 	c := prepare(t, testOptions(t, hello)).Docker
 	ns := sandbox.Namespace + "/moved-" + newID()
@@ -122,7 +122,7 @@ func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
 				t.Fatalf("%s has no %q to change", variant.Scratch.Dockerfile, tc.from)
 			}
 			writeFile(t, df, strings.Replace(string(data), tc.from, tc.to, 1))
-			opts := testOptions(t, variant.Matrix[2]) // hello/scratch
+			opts := testOptions(t, matrix[2]) // hello/scratch
 			opts.Root, opts.Namespace = root, sandbox.Namespace+"/cannot-start-"+newID()
 			t.Cleanup(func() { removeImages(t, opts.Namespace) })
 			log := &syncBuffer{t: t}
@@ -168,7 +168,7 @@ func TestABaseOverrideWithControlCharactersIsRefusedQuoted(t *testing.T) {
 	c := dockertest.Client(t)
 	for _, value := range []string{"x:1\r", "alpine:3.22 "} {
 		t.Setenv("ALPINE_IMAGE", value)
-		opts := testOptions(t, variant.Matrix[1])
+		opts := testOptions(t, matrix[1])
 		opts.Namespace = sandbox.Namespace + "/refused-" + newID()
 		err := run(context.Background(), opts, All)
 		want := "ALPINE_IMAGE=" + strconv.Quote(value) + ": an image reference has no whitespace or control characters"
@@ -200,7 +200,7 @@ func TestAFirstRunWithoutBusyboxIsQuiet(t *testing.T) {
 	}
 	t.Setenv("PATH", bin)
 	t.Setenv("ALPINE_IMAGE", "")
-	opts := testOptions(t, variant.Matrix[1], variant.Matrix[2], variant.Matrix[4]) // hello/alpine, hello/scratch, echo/alpine
+	opts := testOptions(t, matrix[1], matrix[2], matrix[4]) // hello/alpine, hello/scratch, echo/alpine
 	opts.Namespace = sandbox.Namespace + "/no-busybox-" + newID()
 	t.Cleanup(func() { removeImages(t, opts.Namespace) })
 	log := &syncBuffer{t: t}
