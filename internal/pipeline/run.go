@@ -269,6 +269,9 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 			o, checks = p, checks[1:]
 		}
 		for _, s := range checks {
+			if o.Err != nil { // the primer's build failed
+				break
+			}
 			if err := r.timedStep(s.String(), v.Name(), func() error { return s.Run(ctx, r, &o) }); err != nil {
 				o.Step, o.Err = s.String(), err
 				break
