@@ -22,6 +22,7 @@ import (
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -37,6 +38,7 @@ type Options struct {
 	Log       io.Writer           // progress, one line per variant
 	Out       io.Writer           // the report
 	Env       func(string) string // the environment (os.Getenv)
+	Runner    proc.Runner         // starts every process; nil is proc.Exec
 }
 
 // DefaultOptions are the options of a run from the repository root.
@@ -105,7 +107,7 @@ func Prepare(ctx context.Context, opts Options) (*Session, error) {
 	for i, v := range opts.Matrix {
 		opts.Matrix[i] = v.In(ns)
 	}
-	c, err := docker.Find()
+	c, err := docker.Find(opts.Runner, opts.Env)
 	if err != nil {
 		return nil, err
 	}
