@@ -92,7 +92,7 @@ func Pin(ref string, info docker.ImageInfo, standIn bool) (digest, kind string) 
 	if _, d, ok := strings.Cut(ref, "@"); ok && strings.HasPrefix(d, "sha256:") {
 		return d, DigestRepo
 	}
-	repo := repository(ref)
+	repo := docker.Repository(ref)
 	for _, rd := range info.RepoDigests {
 		name, d, ok := strings.Cut(rd, "@")
 		// The engine may write the name in full: a suffix after a slash matches.
@@ -101,15 +101,6 @@ func Pin(ref string, info docker.ImageInfo, standIn bool) (digest, kind string) 
 		}
 	}
 	return info.ID, DigestImageID
-}
-
-// repository is ref without its digest and tag.
-func repository(ref string) string {
-	ref, _, _ = strings.Cut(ref, "@")
-	if i := strings.LastIndexAny(ref, ":/"); i >= 0 && ref[i] == ':' {
-		ref = ref[:i]
-	}
-	return ref
 }
 
 // Bases are the resolved bases by build arg.
