@@ -37,7 +37,7 @@ type Options struct {
 	CacheDir  string              // buildx, if it must be built, and the facts cache
 	Log       io.Writer           // progress, one line per variant
 	Out       io.Writer           // the report
-	Env       func(string) string // the environment (os.Getenv)
+	Env       func(string) string // the environment the run decides from; DefaultOptions gives the process's
 	Runner    proc.Runner         // starts every process; nil is proc.Exec
 }
 
@@ -203,11 +203,7 @@ func writable(dir string) error {
 // publishBases makes the bases reachable by a builder that is not the
 // engine's own (see bases.Publish): it sees no image of the engine's.
 func (s *Session) publishBases(ctx context.Context) error {
-	env := s.Opts.Env
-	if env == nil {
-		env = os.Getenv
-	}
-	registry := env(bases.RegistryEnv)
+	registry := s.Opts.Env(bases.RegistryEnv)
 	if s.BuildKit.EngineOwn() {
 		if registry != "" {
 			fmt.Fprintf(s.Opts.Log, "%s=%q is not used: the %s sees the engine's images\n", bases.RegistryEnv, registry, s.BuildKit)
