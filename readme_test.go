@@ -3,19 +3,20 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // The README shows `mage -l`; it must stay what the magefile says, and the
 // magefile must compile (go test does not build it: it is behind a tag).
 func TestReadmeShowsTheMageTargets(t *testing.T) {
-	out, err := exec.Command("go", "run", "mage.go", "-l").CombinedOutput()
+	out, err := proc.Exec(t.Context(), proc.Cmd{Args: []string{"go", "run", "mage.go", "-l"}, MergeStderr: true})
 	if err != nil {
 		t.Fatalf("go run mage.go -l: %v\n%s", err, out)
 	}
@@ -24,7 +25,7 @@ func TestReadmeShowsTheMageTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(data)
-	lines := strings.Split(string(out), "\n")
+	lines := strings.Split(out, "\n")
 	// Every target, found by name whatever the layout, so that a change of
 	// format cannot make this test pass with nothing checked.
 	for _, target := range []string{"all", "bench", "build", "clean", "report", "soak", "verify"} {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // actionlint checks GitHub Actions workflows. It is a Go module, so that
@@ -20,12 +24,14 @@ const workflow = ".github/workflows/ci.yml"
 // verdict does not depend on what else is installed on the machine.
 func runActionlint(t *testing.T, path string) (string, error) {
 	t.Helper()
-	cmd := exec.Command("go", "run", actionlint, "-no-color", "-shellcheck=", "-pyflakes=", path)
-	out, err := cmd.CombinedOutput()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+	out, err := proc.Exec(context.Background(), proc.Cmd{
+		Args:        []string{"go", "run", actionlint, "-no-color", "-shellcheck=", "-pyflakes=", path},
+		MergeStderr: true,
+	})
+	if exit := (*exec.ExitError)(nil); err != nil && !errors.As(err, &exit) {
 		t.Fatalf("go run %s: %v\n%s", actionlint, err, out)
 	}
-	return string(out), err
+	return out, err
 }
 
 // The CI workflow must pass actionlint: a broken workflow fails our own

@@ -92,7 +92,7 @@ func Pin(ref string, info docker.ImageInfo, standIn bool) (digest, kind string) 
 	if _, d, ok := strings.Cut(ref, "@"); ok && strings.HasPrefix(d, "sha256:") {
 		return d, DigestRepo
 	}
-	repo := repository(ref)
+	repo := docker.Repository(ref)
 	for _, rd := range info.RepoDigests {
 		name, d, ok := strings.Cut(rd, "@")
 		// The engine may write the name in full: a suffix after a slash matches.
@@ -101,15 +101,6 @@ func Pin(ref string, info docker.ImageInfo, standIn bool) (digest, kind string) 
 		}
 	}
 	return info.ID, DigestImageID
-}
-
-// repository is ref without its digest and tag.
-func repository(ref string) string {
-	ref, _, _ = strings.Cut(ref, "@")
-	if i := strings.LastIndexAny(ref, ":/"); i >= 0 && ref[i] == ':' {
-		ref = ref[:i]
-	}
-	return ref
 }
 
 // Bases are the resolved bases by build arg.
@@ -138,12 +129,12 @@ func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error
 	plans := make([]plan, len(Specs))
 	var refs []string
 	for _, s := range Specs {
-		if err := CheckOverride(s.Arg, os.Getenv(s.Arg)); err != nil {
+		if err := CheckOverride(s.Arg, c.Getenv(s.Arg)); err != nil {
 			return nil, err
 		}
 	}
 	for i, s := range Specs {
-		p := plan{spec: s, explicit: os.Getenv(s.Arg), ref: s.Default}
+		p := plan{spec: s, explicit: c.Getenv(s.Arg), ref: s.Default}
 		if p.explicit != "" {
 			p.ref = p.explicit
 		} else if p.standIn, p.err = s.StandIn(ctx, c); p.err == nil {
@@ -214,7 +205,7 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 	b.Digest, b.DigestKind = Pin(standIn.Tag, info, true)
 	b.Note = "offline stand-in for " + s.Default + ": " + standIn.Note
 	why := "not local, pull failed"
-	if pullsOff() {
+	if pullsOff(c) {
 		why = "not local, and " + PullEnv + "=never: not pulled"
 	}
 	fmt.Fprintf(log, "%s: %s cannot be had here (%s); using %s, an %s\n", s.Arg, s.Default, why, standIn.Tag, b.Note)
@@ -293,13 +284,8 @@ func importImage(ctx context.Context, c *docker.Client, tag string, changes []st
 		}
 		pw.CloseWithError(err)
 	}()
-	args := []string{"import"}
 	changes = append(changes, "LABEL "+variant.ProjectLabel+"=standin")
-	for _, ch := range changes {
-		args = append(args, "--change", ch)
-	}
-	args = append(args, "-", tag)
-	err := c.Stream(ctx, pr, nil, args...)
+	err := c.Import(ctx, pr, tag, changes)
 	pr.CloseWithError(errors.New("docker import ended"))
 	if err != nil {
 		return fmt.Errorf("importing the stand-in %s: %w", tag, err)

@@ -109,10 +109,6 @@ func repoPath(ref string) string {
 	return ref
 }
 
-// pushedDigest is the manifest digest in docker push's last line:
-// "go1.26.8: digest: sha256:… size: 1234".
-var pushedDigest = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64})`)
-
 // pushLock is the lock file of pushes of name, in the temporary directory
 // every process of the project on this machine shares. It is there only
 // while a push holds it.
@@ -131,25 +127,17 @@ func push(ctx context.Context, c *docker.Client, ref, name string) (string, erro
 		return "", fmt.Errorf("waiting for the lock on %s: %w", name, err)
 	}
 	defer unlock()
-	if _, err := c.Cmd(ctx, "image", "tag", ref, name); err != nil {
+	if err := c.ImageTag(ctx, ref, name); err != nil {
 		return "", err
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pullTimeout)
 		defer cancel()
-		c.Cmd(ctx, "image", "rm", name) // the tag only: ref still names the image
+		c.RemoveImages(ctx, []string{name}, false) // the tag only: ref still names the image
 	}()
 	pctx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
-	out, err := c.Cmd(pctx, "push", name)
-	if err != nil {
-		return "", err
-	}
-	m := pushedDigest.FindAllStringSubmatch(out, -1)
-	if len(m) == 0 {
-		return "", fmt.Errorf("docker push %s: no digest in its answer %.300q", name, out)
-	}
-	return m[len(m)-1][1], nil
+	return c.Push(pctx, name)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

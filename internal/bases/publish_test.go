@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 func TestRepoPath(t *testing.T) {
@@ -48,7 +49,7 @@ var remote = docker.BuildKit{Name: "ci", Driver: "remote", Endpoint: "unix:///ru
 // A base a registry serves is pinned by digest and pulled by the builder
 // from there; nothing is pushed (the fake runner fails any command).
 func TestPublishPinsABaseARegistryServes(t *testing.T) {
-	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd docker.Cmd) (string, error) {
+	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd proc.Cmd) (string, error) {
 		t.Errorf("ran %v, want nothing run", cmd.Args)
 		return "", nil
 	}}
@@ -66,10 +67,11 @@ func TestPublishPinsABaseARegistryServes(t *testing.T) {
 // the digest the registry answered.
 func TestPublishPushesAStandIn(t *testing.T) {
 	var ran []string
-	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd docker.Cmd) (string, error) {
+	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd proc.Cmd) (string, error) {
 		ran = append(ran, strings.Join(cmd.Args[1:], " "))
-		if cmd.Args[1] == "push" {
-			return "The push refers to repository [127.0.0.1:5000/multistage-standin/go]\ngo1.26.8: digest: sha256:" + strings.Repeat("ab", 32) + " size: 528\n", nil
+		if cmd.Args[1] == "image" && cmd.Args[2] == "inspect" {
+			// Pushed once before to another registry, and now to this one.
+			return `["10.0.0.9:5000/multistage-standin/go@sha256:` + strings.Repeat("cd", 32) + `","127.0.0.1:5000/multistage-standin/go@sha256:` + strings.Repeat("ab", 32) + `"]` + "\n", nil
 		}
 		return "", nil
 	}}
@@ -87,6 +89,7 @@ func TestPublishPushesAStandIn(t *testing.T) {
 	want := []string{
 		"image tag multistage-standin/go:go1.26.8 127.0.0.1:5000/multistage-standin/go:go1.26.8",
 		"push 127.0.0.1:5000/multistage-standin/go:go1.26.8",
+		"image inspect --format {{json .RepoDigests}} 127.0.0.1:5000/multistage-standin/go:go1.26.8",
 		"image rm 127.0.0.1:5000/multistage-standin/go:go1.26.8",
 	}
 	if strings.Join(ran, "\n") != strings.Join(want, "\n") {
@@ -97,7 +100,7 @@ func TestPublishPushesAStandIn(t *testing.T) {
 // With no registry, a base only the engine has is an error that names the
 // builder and says what to set.
 func TestPublishWithoutARegistrySaysWhatToSet(t *testing.T) {
-	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd docker.Cmd) (string, error) {
+	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd proc.Cmd) (string, error) {
 		t.Errorf("ran %v, want nothing run", cmd.Args)
 		return "", nil
 	}}
@@ -115,11 +118,13 @@ func TestPushLeavesNoLockFile(t *testing.T) {
 	t.Setenv("TMPDIR", tmp) // os.TempDir, where the locks are
 	name := "127.0.0.1:5000/multistage-standin/go:go1.26.8"
 	var held bool
-	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd docker.Cmd) (string, error) {
+	c := &docker.Client{Docker: "docker", Run: func(ctx context.Context, cmd proc.Cmd) (string, error) {
 		if cmd.Args[1] == "push" {
 			_, err := os.Stat(pushLock(name))
 			held = err == nil
-			return "go1.26.8: digest: sha256:" + strings.Repeat("ab", 32) + " size: 528\n", nil
+		}
+		if cmd.Args[1] == "image" && cmd.Args[2] == "inspect" {
+			return `["127.0.0.1:5000/multistage-standin/go@sha256:` + strings.Repeat("ab", 32) + `"]`, nil
 		}
 		return "", nil
 	}}
@@ -151,20 +156,22 @@ func TestPushLockExcludesOtherProcesses(t *testing.T) {
 	tmp := t.TempDir()
 	logPath := filepath.Join(t.TempDir(), "log")
 	const procs, rounds = 4, 30
-	cmds := make([]*exec.Cmd, procs)
-	outs := make([]strings.Builder, procs)
-	for i := range cmds {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPushLockHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "TMPDIR="+tmp, lockHelperEnv+"="+logPath, "HELPER_ID="+strconv.Itoa(i), "HELPER_ROUNDS="+strconv.Itoa(rounds))
-		cmd.Stdout, cmd.Stderr = &outs[i], &outs[i]
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds[i] = cmd
+	errs := make([]error, procs)
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = proc.Exec(context.Background(), proc.Cmd{
+				Args: []string{os.Args[0], "-test.run=^TestPushLockHelper$", "-test.count=1"},
+				Env:  []string{"TMPDIR=" + tmp, lockHelperEnv + "=" + logPath, "HELPER_ID=" + strconv.Itoa(i), "HELPER_ROUNDS=" + strconv.Itoa(rounds)},
+			})
+		}()
 	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("a process taking the lock: %v\n%s", err, outs[i].String())
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("a process taking the lock: %v", err)
 		}
 	}
 	data, err := os.ReadFile(logPath)

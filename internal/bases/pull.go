@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -31,11 +30,11 @@ var failedPulls sync.Map // pullKey → error
 func pullKey(c *docker.Client, ref string) string {
 	// The engine is whatever the CLI talks to: its binary, DOCKER_HOST and
 	// DOCKER_CONTEXT say which.
-	return c.Docker + "\x00" + os.Getenv("DOCKER_HOST") + "\x00" + os.Getenv("DOCKER_CONTEXT") + "\x00" + ref
+	return c.Docker + "\x00" + c.Getenv("DOCKER_HOST") + "\x00" + c.Getenv("DOCKER_CONTEXT") + "\x00" + ref
 }
 
-// pullsOff says whether PullEnv turns pulls off.
-func pullsOff() bool { return os.Getenv(PullEnv) == "never" }
+// pullsOff says whether PullEnv, in the client's environment, turns pulls off.
+func pullsOff(c *docker.Client) bool { return c.Getenv(PullEnv) == "never" }
 
 // pull pulls ref for the base named arg and inspects it. While it runs,
 // docker's own lines go to log as they come, each after "arg: ", and a
@@ -43,7 +42,7 @@ func pullsOff() bool { return os.Getenv(PullEnv) == "never" }
 // stdout, which is the report's. A pull that failed in this process is not
 // tried again.
 func pull(ctx context.Context, c *docker.Client, arg, ref string, log io.Writer) (docker.ImageInfo, error) {
-	if pullsOff() {
+	if pullsOff(c) {
 		return docker.ImageInfo{}, fmt.Errorf("pulls are off (%s=never)", PullEnv)
 	}
 	key := pullKey(c, ref)
@@ -68,7 +67,7 @@ func pull(ctx context.Context, c *docker.Client, arg, ref string, log io.Writer)
 			}
 		}
 	}()
-	_, err := c.Run(pctx, docker.Cmd{Args: []string{c.Docker, "pull", ref}, Stdout: out})
+	err := c.Pull(pctx, ref, out)
 	close(done)
 	<-ticking
 	out.flush()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // The test binary doubles as a fake docker pull: with -helper it prints
@@ -37,13 +38,17 @@ func TestMain(m *testing.M) {
 		fmt.Fprint(os.Stderr, *helperErr)
 		os.Exit(*helperExit)
 	}
-	os.Unsetenv(PullEnv) // these tests pull, from a fake docker
 	os.Exit(m.Run())
 }
 
 func TestPullsCanBeTurnedOff(t *testing.T) {
-	t.Setenv(PullEnv, "never")
-	c := &docker.Client{Docker: "docker", Run: func(context.Context, docker.Cmd) (string, error) {
+	env := func(k string) string {
+		if k == PullEnv {
+			return "never"
+		}
+		return ""
+	}
+	c := &docker.Client{Docker: "docker", Env: env, Run: func(context.Context, proc.Cmd) (string, error) {
 		t.Error("docker ran with pulls off")
 		return "", nil
 	}}
@@ -56,12 +61,13 @@ func TestPullsCanBeTurnedOff(t *testing.T) {
 // through the real Exec (so stdout streams as a real pull's would), and
 // docker image inspect with an image; it counts the pulls.
 func fakeDocker(pulls *atomic.Int32, pullArgs ...string) *docker.Client {
-	return &docker.Client{Docker: "docker", Run: func(ctx context.Context, c docker.Cmd) (string, error) {
+	// No Env: MULTISTAGE_PULL is unset, whatever this process's says.
+	return &docker.Client{Docker: "docker", Run: func(ctx context.Context, c proc.Cmd) (string, error) {
 		switch c.Args[1] {
 		case "pull":
 			pulls.Add(1)
 			c.Args = append([]string{os.Args[0], "-helper"}, pullArgs...)
-			return docker.Exec(ctx, c)
+			return proc.Exec(ctx, c)
 		case "image":
 			return `{"Id":"sha256:1111","RepoTags":["example/base:1"],"RepoDigests":["example/base@sha256:2222"]}`, nil
 		}
@@ -124,7 +130,7 @@ func TestPullThatFailsQuicklySaysNothingAndIsNotRetried(t *testing.T) {
 	var log lockedBuilder
 	for range 3 {
 		_, err := pull(context.Background(), c, "ALPINE_IMAGE", ref, &log)
-		var ce *docker.CmdError
+		var ce *proc.Error
 		if !errors.As(err, &ce) || !strings.Contains(ce.Output, "no route") {
 			t.Fatalf("pull() error = %v, want docker's", err)
 		}

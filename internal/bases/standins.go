@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // goStandIn is the local Go toolchain as an image, at /usr/local/go as in
 // the official images. It has no shell: the Dockerfiles use exec-form RUN.
 func goStandIn(ctx context.Context, c *docker.Client) (StandIn, error) {
-	out, err := c.Run(ctx, docker.Cmd{Args: []string{"go", "env", "GOROOT", "GOVERSION"}})
+	out, err := c.Run(ctx, proc.Cmd{Args: []string{"go", "env", "GOROOT", "GOVERSION"}})
 	if err != nil {
 		return StandIn{}, fmt.Errorf("finding the local Go toolchain: %w", err)
 	}
@@ -78,7 +79,7 @@ func alpineStandIn(ctx context.Context, c *docker.Client) (StandIn, error) {
 func importRootfs(ctx context.Context, c *docker.Client, tag, bb string) error {
 	var applets []string
 	if bb != "" {
-		out, err := c.Run(ctx, docker.Cmd{Args: []string{bb, "--list"}})
+		out, err := c.Run(ctx, proc.Cmd{Args: []string{bb, "--list"}})
 		if err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func staticBusybox(ctx context.Context, c *docker.Client) (path, version string)
 		}
 	}
 	// The banner's first line: "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary."
-	out, _ := c.Run(ctx, docker.Cmd{Args: []string{path}})
+	out, _ := c.Run(ctx, proc.Cmd{Args: []string{path}})
 	f2 := strings.Fields(firstLine(out))
 	if len(f2) < 2 || f2[0] != "BusyBox" {
 		return "", ""

@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // The baseline script and its Dockerfiles, checked without docker.
@@ -16,9 +19,8 @@ func TestBaselineScriptParses(t *testing.T) {
 	if err != nil {
 		t.Skip("no bash")
 	}
-	out, err := exec.Command(bash, "-n", filepath.Join("..", "..", "bench", "baseline.sh")).CombinedOutput()
-	if err != nil {
-		t.Errorf("bash -n bench/baseline.sh: %v\n%s", err, out)
+	if _, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{bash, "-n", filepath.Join("..", "..", "bench", "baseline.sh")}}); err != nil {
+		t.Errorf("bash -n bench/baseline.sh: %v", err)
 	}
 }
 
@@ -112,10 +114,11 @@ esac`)
 		{"a version with no major number: an error, no guess", []string{"FAKE_VERSION=dev"}, ""},
 	}
 	for _, tt := range tests {
-		cmd := exec.Command(bash, filepath.Join("..", "..", "bench", "baseline.sh"), "--builder")
-		cmd.Env = append([]string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), "BUILDX=", "FAKE_PLUGIN="}, tt.env...)
-		out, err := cmd.Output()
-		got := strings.TrimSpace(string(out))
+		out, err := proc.Exec(context.Background(), proc.Cmd{
+			Args: []string{bash, filepath.Join("..", "..", "bench", "baseline.sh"), "--builder"},
+			Env:  append([]string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), "BUILDX=", "FAKE_PLUGIN="}, tt.env...),
+		})
+		got := strings.TrimSpace(out)
 		switch {
 		case tt.want == "" && err == nil:
 			t.Errorf("%s: baseline.sh --builder = %q, want an error", tt.description, got)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/pipeline"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -174,7 +175,7 @@ func (b *bencher) header() {
 		fmt.Sprintf("Engine: %s.", b.eng),
 		fmt.Sprintf("Machine: %d cores, %s/%s, %s.", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version()),
 		fmt.Sprintf("Bases (both sides): GO_IMAGE=`%s`, ALPINE_IMAGE=`%s`.", b.s.Bases["GO_IMAGE"].Ref, b.s.Bases["ALPINE_IMAGE"].Ref),
-		fmt.Sprintf("Project builder: `%s` (BuildKit). Baseline builder: the engine's default, asked of `docker version`: %s.", docker.Quote(b.c.Builder), b.base.how),
+		fmt.Sprintf("Project builder: `%s` (BuildKit). Baseline builder: the engine's default, asked of `docker version`: %s.", proc.Quote(b.c.Builder), b.base.how),
 		"Timing: the cold, warm and after-an-edit `mage all` figures are `pipeline.Run` timed in the bench's process, as the target runs it: "+
 			"they leave out the start-up of `go run mage.go` (Go building the bootstrap, Mage its magefile binary; both cached after a first run), which a user also pays. "+
 			"The row \"warm `go run mage.go all`\" times the real command, start-up included.",
@@ -187,7 +188,7 @@ func (b *bencher) header() {
 // goRunMage runs `go run mage.go args...` from the repository root, as a
 // user types it, with this run's cache directory and no report file.
 func (b *bencher) goRunMage(ctx context.Context, args ...string) error {
-	_, err := b.c.Run(ctx, docker.Cmd{
+	_, err := b.c.Run(ctx, proc.Cmd{
 		Args: append([]string{"go", "-C", b.opts.Root, "run", "mage.go"}, args...),
 		Env:  []string{"MULTISTAGE_CACHE=" + b.opts.CacheDir, "REPORT_FILE=", "GITHUB_STEP_SUMMARY=", "REPORT_FORMAT="},
 	})

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/load"
 	"github.com/go-multistage/multistage/internal/pipeline"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -55,11 +54,11 @@ func echoSession(t *testing.T) (*pipeline.Session, variant.Variant) {
 
 func exists(t *testing.T, c *docker.Client, name string) bool {
 	t.Helper()
-	out, err := c.Cmd(context.Background(), "ps", "--all", "--quiet", "--filter", "name=^/"+name+"$")
+	cs, err := c.ListContainers(context.Background(), "name=^/"+name+"$")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimSpace(out) != ""
+	return len(cs) > 0
 }
 
 func TestEchoAnswersOnItsBridgeAddressAndOnTheHostNetwork(t *testing.T) {
@@ -123,7 +122,7 @@ func TestEngineAndBaselineBuilder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("bash", "../../bench/baseline.sh", "--builder")
+	cmd := proc.Cmd{Args: []string{"bash", "../../bench/baseline.sh", "--builder"}, Env: c.ChildEnv()}
 	if buildKit {
 		opts, err := pipeline.DefaultOptions()
 		if err != nil {
@@ -133,14 +132,14 @@ func TestEngineAndBaselineBuilder(t *testing.T) {
 			t.Skipf("no buildx here, so the baseline cannot build with BuildKit: %v", err)
 		}
 		if c.Builder[0] != c.Docker {
-			cmd.Env = append(os.Environ(), "BUILDX="+c.Builder[0])
+			cmd.Env = append(cmd.Env, "BUILDX="+c.Builder[0])
 		}
 	}
-	out, err := cmd.Output()
+	out, err := c.Run(ctx, cmd)
 	if err != nil {
 		t.Fatalf("baseline.sh --builder: %v", err)
 	}
-	got, err := ParseBuilderLine(string(out))
+	got, err := ParseBuilderLine(out)
 	if err != nil || got.buildKit() != buildKit {
 		t.Errorf("on %s, baseline.sh --builder = %q (%v); want BuildKit %v", e, out, err, buildKit)
 	}

@@ -2,18 +2,17 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/pipeline"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -183,13 +182,16 @@ func ParseBuilderLine(line string) (baseline, error) {
 	return baseline{kind: kind, how: how}, nil
 }
 
-// baselineEnv is what bench/baseline.sh is told: the session's bases and,
-// where the project's BuildKit is a buildx binary, that binary.
+// baselineEnv is what bench/baseline.sh is told: the docker variables
+// the session decided from, its bases and, where the project's BuildKit is
+// a buildx binary, that binary.
 func (b *bencher) baselineEnv() []string {
-	env := []string{
-		"GO_IMAGE=" + b.s.Bases["GO_IMAGE"].Ref,
-		"ALPINE_IMAGE=" + b.s.Bases["ALPINE_IMAGE"].Ref,
-	}
+	// The docker variables the session decided from, so that the script's
+	// docker talks to the same engine and builder.
+	env := append(b.c.ChildEnv(),
+		"GO_IMAGE="+b.s.Bases["GO_IMAGE"].Ref,
+		"ALPINE_IMAGE="+b.s.Bases["ALPINE_IMAGE"].Ref,
+	)
 	if len(b.c.Builder) > 0 && b.c.Builder[0] != b.c.Docker {
 		env = append(env, "BUILDX="+b.c.Builder[0])
 	}
@@ -198,7 +200,7 @@ func (b *bencher) baselineEnv() []string {
 
 // baselineBuilder asks bench/baseline.sh which builder it will use.
 func (b *bencher) baselineBuilder(ctx context.Context) (baseline, error) {
-	out, err := b.c.Run(ctx, docker.Cmd{
+	out, err := b.c.Run(ctx, proc.Cmd{
 		Args: []string{"bash", filepath.Join(b.opts.Root, "bench", "baseline.sh"), "--builder"},
 		Env:  b.baselineEnv(),
 	})
@@ -211,19 +213,16 @@ func (b *bencher) baselineBuilder(ctx context.Context) (baseline, error) {
 // runBaseline runs bench/baseline.sh on the session's bases and returns
 // its wall time and its per-image lines.
 func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []string, error) {
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(b.opts.Root, "bench", "baseline.sh"))
-	cmd.Env = append(append(os.Environ(), b.baselineEnv()...),
-		"BASELINE_RUN="+run,
-		"BASELINE_IDS="+ids,
-	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// On cancel, the script's whole process group gets SIGTERM, so the
-	// docker build in it stops too and the script's trap removes its
-	// containers.
-	ownProcessGroup(cmd)
 	start := time.Now()
-	err := cmd.Run()
+	out, err := b.c.Run(ctx, proc.Cmd{
+		Args: []string{"bash", filepath.Join(b.opts.Root, "bench", "baseline.sh")},
+		Env:  append(b.baselineEnv(), "BASELINE_RUN="+run, "BASELINE_IDS="+ids),
+		// On cancel, the script's whole process group gets SIGTERM, so the
+		// docker build in it stops too and the script's trap removes its
+		// containers.
+		Group: true,
+		Grace: 30 * time.Second,
+	})
 	took := time.Since(start).Seconds()
 	// Its trap removes its containers; a script that was killed cannot.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -232,13 +231,9 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 		err = errors.Join(err, rerr)
 	}
 	if err != nil {
-		out := stderr.String()
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
-		}
-		return took, nil, &docker.CmdError{Args: cmd.Args, Output: docker.Tail(out, 15), Err: err}
+		return took, nil, err
 	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	used, err := ParseBuilderLine(lines[0])
 	if err != nil {
 		return took, nil, err
@@ -253,27 +248,35 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 // ones, and the untagged build stages the legacy builder leaves behind,
 // known from the image IDs the script recorded in ids.
 func (b *bencher) removeBaseline(ctx context.Context, ids string) error {
-	out, err := b.c.Cmd(ctx, "image", "ls", "--filter", "label="+BaselineLabel, "--filter", "reference="+BaselinePrefix+"/*", "--format", "{{.Repository}}:{{.Tag}}")
+	tagged, err := b.c.ListImages(ctx, "label="+BaselineLabel, "reference="+BaselinePrefix+"/*")
 	if err != nil {
 		return err
 	}
-	if refs := strings.Fields(out); len(refs) > 0 {
-		if _, err := b.c.Cmd(ctx, append([]string{"image", "rm"}, refs...)...); err != nil {
-			return fmt.Errorf("removing the baseline's images: %w", err)
+	var refs []string
+	for _, img := range tagged {
+		if img.Ref != "" {
+			refs = append(refs, img.Ref)
 		}
+	}
+	if err := b.c.RemoveImages(ctx, refs, false); err != nil {
+		return fmt.Errorf("removing the baseline's images: %w", err)
 	}
 	recorded, err := readLines(ids)
 	if err != nil || len(recorded) == 0 {
 		return err
 	}
-	out, err = b.c.Cmd(ctx, "image", "ls", "--filter", "dangling=true", "--no-trunc", "--quiet")
+	dangling, err := b.c.ListImages(ctx, "dangling=true")
 	if err != nil {
 		return err
 	}
-	for _, id := range Recorded(strings.Fields(out), recorded) {
+	var untagged []string
+	for _, img := range dangling {
+		untagged = append(untagged, img.ID)
+	}
+	for _, id := range Recorded(untagged, recorded) {
 		// Removing an untagged image removes its untagged parents too.
 		// One still in use is refused, and left.
-		b.c.Cmd(ctx, "image", "rm", id)
+		b.c.RemoveImages(ctx, []string{id}, false)
 	}
 	return nil
 }
@@ -318,7 +321,7 @@ func readLines(path string) ([]string, error) {
 // bases stay, as a cold run on a machine that has them would find.
 func (b *bencher) removeProjectImages(ctx context.Context) error {
 	for _, v := range variant.Matrix {
-		if _, err := b.c.Cmd(ctx, "image", "rm", v.Image()); err != nil {
+		if err := b.c.RemoveImages(ctx, []string{v.Image()}, false); err != nil {
 			if _, ierr := b.c.Inspect(ctx, v.Image()); errors.Is(ierr, docker.ErrNotFound) {
 				continue // already gone
 			}
@@ -332,10 +335,10 @@ func (b *bencher) removeProjectImages(ctx context.Context) error {
 // on the engine shares, and says so loudly every time.
 func (b *bencher) pruneBuildCache(ctx context.Context) error {
 	b.say("!!! PRUNING THE ENGINE'S BUILD CACHE: docker builder prune --all --force. This empties BuildKit's cache for EVERY project on this engine, not only this one. !!!")
-	out, err := b.c.Cmd(ctx, "builder", "prune", "--all", "--force")
+	reclaimed, err := b.c.PruneBuildCache(ctx)
 	if err != nil {
 		return fmt.Errorf("pruning the build cache for a cold run: %w", err)
 	}
-	b.say("  %s", docker.Tail(out, 1))
+	b.say("  %s", reclaimed)
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -16,7 +16,7 @@ import (
 // binPath(dir).
 func (b *bencher) hostBinary(ctx context.Context, dir string) (int64, error) {
 	out := b.binPath(dir)
-	_, err := b.c.Run(ctx, docker.Cmd{
+	_, err := b.c.Run(ctx, proc.Cmd{
 		Args: []string{"go", "-C", b.opts.Root, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./" + dir},
 		Env:  []string{"CGO_ENABLED=0", "GOOS=linux"},
 	})
@@ -49,7 +49,7 @@ func (b *bencher) imageSize(ctx context.Context, ref string) (int64, error) {
 // sizes compares every scratch image with its app's stripped binary and
 // with its app's single-stage image.
 func (b *bencher) sizes(ctx context.Context) error {
-	goVersion, err := b.c.Run(ctx, docker.Cmd{Args: []string{"go", "env", "GOVERSION"}})
+	goVersion, err := b.c.Run(ctx, proc.Cmd{Args: []string{"go", "env", "GOVERSION"}})
 	if err != nil {
 		return err
 	}

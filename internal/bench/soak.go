@@ -189,10 +189,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float
 
 // memUsage is the memory a container uses now, from docker stats.
 func memUsage(ctx context.Context, c *docker.Client, name string) (int64, error) {
-	out, err := c.Cmd(ctx, "stats", "--no-stream", "--format", "{{.MemUsage}}", name)
+	line, err := c.MemUsage(ctx, name)
 	if err != nil {
 		return 0, fmt.Errorf("sampling the memory of %s: %w", name, err)
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
 	return ParseMemUsage(line)
 }

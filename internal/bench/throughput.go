@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/load"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -74,31 +72,23 @@ func startContainer(ctx context.Context, c *docker.Client, v variant.Variant, ru
 		stop()
 		return container{}, func() {}, err
 	}
-	if _, err := c.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
+	if _, err := c.StartContainer(ctx, spec); err != nil {
 		return fail(err)
 	}
 	addr := hostAddr
 	if remote {
-		out, err := c.Cmd(ctx, "port", spec.Name, v.Check.Port+"/tcp")
+		a, err := c.ContainerPort(ctx, spec.Name, v.Check.Port)
 		if err != nil {
 			return fail(err)
-		}
-		a, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
-		if h, _, err := net.SplitHostPort(a); err != nil || h != c.Endpoint.HostIP {
-			return fail(fmt.Errorf("docker port %s: %q, want %s:<port>, the engine host's address", spec.Name, out, c.Endpoint.HostIP))
 		}
 		addr = a
 	}
 	if addr == "" {
-		out, err := c.Cmd(ctx, "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", spec.Name)
+		ip, err := c.ContainerIP(ctx, spec.Name)
 		if err != nil {
 			return fail(err)
 		}
-		ip := net.ParseIP(strings.TrimSpace(out))
-		if ip == nil {
-			return fail(fmt.Errorf("docker inspect %s: bridge address %q is not one IP address", spec.Name, strings.TrimSpace(out)))
-		}
-		addr = net.JoinHostPort(ip.String(), v.Check.Port)
+		addr = net.JoinHostPort(ip, v.Check.Port)
 	}
 	return container{Name: spec.Name, URL: "http://" + addr + v.Check.Path}, stop, nil
 }
@@ -113,25 +103,60 @@ func freeLoopback() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// hostProcess runs a binary built on the host as a plain process on
-// loopback, listening on $ADDR: the bare net/http server the echo server is
-// measured against, or the echo binary itself, a diagnostic with neither
-// container nor bridge.
-func hostProcess(ctx context.Context, bin string) (url string, stop func(), err error) {
+// hostProcess runs a binary built on the host, through run, as a plain
+// process on loopback, listening on $ADDR: the bare net/http server the
+// echo server is measured against, or the echo binary itself, a diagnostic
+// with neither container nor bridge. It returns once the address takes
+// connections (within startTimeout), or with the process's own error if
+// it ended first. stop sends it SIGTERM and waits for it to end.
+func hostProcess(ctx context.Context, run proc.Runner, bin string) (url string, stop func(), err error) {
 	addr, err := freeLoopback()
 	if err != nil {
 		return "", nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(os.Environ(), "ADDR="+addr)
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
+	var runErr error
+	ended := make(chan struct{}) // closed when it ended, runErr set
+	go func() {
+		defer close(ended)
+		// On cancel, SIGTERM: both servers shut down on it.
+		_, runErr = run(ctx, proc.Cmd{Args: []string{bin}, Env: []string{"ADDR=" + addr}, Grace: 10 * time.Second})
+	}()
+	stop = func() { cancel(); <-ended }
+	if err := listening(ctx, addr, ended, &runErr); err != nil {
+		stop()
 		return "", nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	return "http://" + addr + "/alpacas", func() { cancel(); cmd.Wait() }, nil
+	return "http://" + addr + "/alpacas", stop, nil
+}
+
+// startTimeout bounds how long a host process takes to listen.
+const startTimeout = 10 * time.Second
+
+// listening waits until addr takes connections, and fails when the
+// process ends first (ended is closed, *runErr says why) or takes longer
+// than startTimeout.
+func listening(ctx context.Context, addr string, ended <-chan struct{}, runErr *error) error {
+	deadline := time.NewTimer(startTimeout)
+	defer deadline.Stop()
+	for {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-ended:
+			if *runErr == nil {
+				return fmt.Errorf("it exited before it listened on %s", addr)
+			}
+			return fmt.Errorf("it ended before it listened on %s: %w", addr, *runErr)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("nothing listens on %s after %s", addr, startTimeout)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // side is one server the load goes to.
@@ -165,7 +190,7 @@ func (b *bencher) throughput(ctx context.Context) error {
 		if _, err := b.hostBinary(ctx, dir); err != nil {
 			return err
 		}
-		url, stop, err := hostProcess(ctx, b.binPath(dir))
+		url, stop, err := hostProcess(ctx, b.c.Run, b.binPath(dir))
 		if err != nil {
 			return err
 		}

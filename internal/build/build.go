@@ -31,6 +31,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -233,7 +234,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		// The image this build replaced is now untagged: remove it, unless
 		// something else still uses it (then the engine refuses, and that
 		// is fine).
-		b.Docker.Cmd(ctx, "image", "rm", old.ID)
+		b.Docker.RemoveImages(ctx, []string{old.ID}, false)
 	}
 	return res, nil
 }
@@ -320,7 +321,7 @@ func ListSources(ctx context.Context, c *docker.Client, root string, dirs []stri
 	for _, d := range dirs {
 		args = append(args, "./"+filepath.ToSlash(d))
 	}
-	out, err := c.Run(ctx, docker.Cmd{Args: args, Env: []string{"CGO_ENABLED=0", "GOOS=linux"}})
+	out, err := c.Run(ctx, proc.Cmd{Args: args, Env: []string{"CGO_ENABLED=0", "GOOS=linux"}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing the sources of %s: %w", strings.Join(dirs, ", "), err)
 	}
@@ -364,7 +365,7 @@ func ListSources(ctx context.Context, c *docker.Client, root string, dirs []stri
 func Revision(ctx context.Context, c *docker.Client, root string, files []string) string {
 	git := func(args ...string) (string, error) {
 		args = append(append([]string{"git", "-C", root}, args...), "--")
-		return c.Run(ctx, docker.Cmd{Args: append(args, files...)})
+		return c.Run(ctx, proc.Cmd{Args: append(args, files...)})
 	}
 	out, err := git("log", "-1", "--format=%H")
 	commit := strings.TrimSpace(out)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -32,7 +33,7 @@ func copyRepo(t *testing.T) string {
 
 func TestInputsChangeWithWhatTheImageIsMadeOf(t *testing.T) {
 	root := copyRepo(t)
-	c := &docker.Client{Run: docker.Exec} // only go list runs: no docker needed
+	c := &docker.Client{Run: proc.Exec} // only go list runs: no docker needed
 	b := bases.Bases{
 		"GO_IMAGE":     {Arg: "GO_IMAGE", Ref: "golang:1.26-alpine", ID: "sha256:1"},
 		"ALPINE_IMAGE": {Arg: "ALPINE_IMAGE", Ref: "alpine:3.22", ID: "sha256:2"},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -51,7 +52,7 @@ func TestLabels(t *testing.T) {
 
 func TestInputsChangeWithTheLabels(t *testing.T) {
 	root := copyRepo(t)
-	c := &docker.Client{Run: docker.Exec}
+	c := &docker.Client{Run: proc.Exec}
 	b := bases.Bases{
 		"GO_IMAGE":     {Arg: "GO_IMAGE", Ref: "golang:1.26-alpine", ID: "sha256:1", Digest: "sha256:d1", DigestKind: bases.DigestRepo},
 		"ALPINE_IMAGE": {Arg: "ALPINE_IMAGE", Ref: "alpine:3.22", ID: "sha256:2", Digest: "sha256:d2", DigestKind: bases.DigestRepo},
@@ -88,7 +89,7 @@ func TestInputsChangeWithTheLabels(t *testing.T) {
 }
 
 func TestRevisionIsTheLastCommitThatTouchedTheFiles(t *testing.T) {
-	c := &docker.Client{Run: docker.Exec}
+	c := &docker.Client{Run: proc.Exec}
 	ctx := context.Background()
 	if got := Revision(ctx, c, t.TempDir(), []string{"a"}); got != "" {
 		t.Errorf("Revision(not a git work tree) = %q, want \"\"", got)
@@ -96,7 +97,7 @@ func TestRevisionIsTheLastCommitThatTouchedTheFiles(t *testing.T) {
 	root := t.TempDir()
 	git := func(args ...string) string {
 		t.Helper()
-		out, err := c.Run(ctx, docker.Cmd{
+		out, err := c.Run(ctx, proc.Cmd{
 			Args: append([]string{"git", "-C", root}, args...),
 			Env:  []string{"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@localhost", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@localhost", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + root},
 		})

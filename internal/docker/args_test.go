@@ -72,37 +72,3 @@ func TestRunArgs(t *testing.T) {
 		}
 	}
 }
-
-func TestQuote(t *testing.T) {
-	tests := []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"docker", "run", "img:1"}, "docker run img:1"},
-		{[]string{"echo", "a b", ""}, "echo 'a b' ''"},
-		{[]string{"x", "it's"}, `x 'it'\''s'`},
-		{[]string{"--label", "k=v w"}, "--label 'k=v w'"},
-	}
-	for _, tt := range tests {
-		if got := Quote(tt.in); got != tt.want {
-			t.Errorf("Quote(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestTail(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"a\nb\nc\n", 2, "b\nc"},
-		{"a\n\n  \nb\r\n", 5, "a\nb"},
-		{"", 3, ""},
-	}
-	for _, tt := range tests {
-		if got := Tail(tt.in, tt.n); got != tt.want {
-			t.Errorf("Tail(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-		}
-	}
-}

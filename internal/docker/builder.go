@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // The buildx release that is built from source where the docker CLI has no
@@ -22,7 +24,7 @@ const (
 
 // FindBuilder chooses how images are built, in this order:
 //
-//  1. $BUILDX, the path of a buildx binary;
+//  1. BUILDX (in c.Env), the path of a buildx binary;
 //  2. the docker CLI's buildx plugin (docker buildx build);
 //  3. buildx BuildxVersion built once from source into cacheDir with the
 //     local Go toolchain (about two minutes; the one line logged says so).
@@ -32,14 +34,14 @@ const (
 // There is no legacy-builder fallback: the Dockerfiles use BuildKit's cache
 // and bind mounts, and the error says how to get BuildKit.
 func (c *Client) FindBuilder(ctx context.Context, cacheDir string, log io.Writer) error {
-	if p := os.Getenv("BUILDX"); p != "" {
-		if _, err := c.Run(ctx, Cmd{Args: []string{p, "version"}}); err != nil {
+	if p := c.Getenv("BUILDX"); p != "" {
+		if _, err := c.child(ctx, proc.Cmd{Args: []string{p, "version"}}); err != nil {
 			return fmt.Errorf("BUILDX=%q does not run: %w", p, err)
 		}
 		c.Builder = []string{p, "build"}
 		return nil
 	}
-	if _, err := c.Cmd(ctx, "buildx", "version"); err == nil {
+	if _, err := c.cmd(ctx, "buildx", "version"); err == nil {
 		c.Builder = []string{c.Docker, "buildx", "build"}
 		return nil
 	}
@@ -68,7 +70,7 @@ func (c *Client) installBuildx(ctx context.Context, bin string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	_, err = c.Run(ctx, Cmd{
+	_, err = c.Run(ctx, proc.Cmd{
 		Args: []string{"go", "install", BuildxModule + "@" + BuildxVersion},
 		Env:  []string{"GOBIN=" + tmp, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"},
 	})
@@ -127,7 +129,8 @@ func (c *Client) buildx() []string {
 	return nil
 }
 
-// BuildKit asks buildx which builder the builds run on (BUILDX_BUILDER, or
+// BuildKit asks buildx which builder the builds run on (BUILDX_BUILDER in
+// c.Env, or
 // buildx's current builder) and checks that it answers, so that a builder
 // that is gone is an error before anything is built, naming it. Call
 // FindBuilder first.
@@ -136,13 +139,13 @@ func (c *Client) BuildKit(ctx context.Context) (BuildKit, error) {
 	if bx == nil {
 		return BuildKit{}, errors.New("no BuildKit builder: call FindBuilder first")
 	}
-	name := cmp.Or(os.Getenv("BUILDX_BUILDER"), "buildx's current builder")
+	name := cmp.Or(c.Getenv("BUILDX_BUILDER"), "buildx's current builder")
 	inspect := func(args ...string) (BuildKit, error) {
 		args = append(append(slices.Clone(bx), "inspect"), args...)
-		out, err := c.Run(ctx, Cmd{Args: args})
+		out, err := c.child(ctx, proc.Cmd{Args: args})
 		if err != nil {
 			return BuildKit{}, fmt.Errorf("BuildKit builder %s does not answer (asked %s; BUILDX_BUILDER names the builder, unset it for the engine's own): %w",
-				name, Quote(args), err)
+				name, proc.Quote(args), err)
 		}
 		return ParseBuildxInspect(out)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 func TestParseBuildxInspect(t *testing.T) {
@@ -91,7 +93,7 @@ func TestBuildxCommandFollowsTheBuilder(t *testing.T) {
 		{[]string{"/cache/buildx", "build"}, "/cache/buildx"},
 	} {
 		c := &Client{Builder: tt.builder}
-		if got := Quote(c.buildx()); got != tt.want {
+		if got := proc.Quote(c.buildx()); got != tt.want {
 			t.Errorf("buildx() of %v = %q, want %q", tt.builder, got, tt.want)
 		}
 	}
@@ -100,7 +102,7 @@ func TestBuildxCommandFollowsTheBuilder(t *testing.T) {
 func TestSummaryOfABuildOnAnotherBuilderNamesIt(t *testing.T) {
 	err := fmt.Errorf("building hello/scratch: %w", &BuilderError{
 		Builder: BuildKit{Name: "ci", Driver: "remote", Endpoint: "unix:///run/b.sock"},
-		Err:     &CmdError{Args: []string{"buildx", "build"}, Output: "#1 [internal] waiting for connection\nERROR: context deadline exceeded", Err: errors.New("exit status 1")},
+		Err:     &proc.Error{Args: []string{"buildx", "build"}, Output: "#1 [internal] waiting for connection\nERROR: context deadline exceeded", Err: errors.New("exit status 1")},
 	})
 	want := "ERROR: context deadline exceeded (on buildx builder ci, remote driver, unix:///run/b.sock)"
 	if got := Summary(err); got != want {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // PingTimeout bounds the first question to the daemon, so that a daemon that
@@ -29,16 +31,29 @@ var ErrNotFound = errors.New("not found")
 type Client struct {
 	Docker  string   // the docker CLI
 	Builder []string // the build command before its arguments, e.g. docker buildx build
-	Run     Runner
+	// Run starts every process: docker, buildx, and the go, git and
+	// busybox commands the callers run beside them.
+	Run proc.Runner
+	// Env is the environment the project decides from (DOCKER_HOST,
+	// DOCKER_CONTEXT, BUILDX_BUILDER, BUILDX, …); every docker and buildx
+	// child gets the docker variables of it (see ChildEnv). nil is an
+	// empty environment, and children inherit this process's.
+	Env func(string) string
 	// Endpoint is where the engine is (see Locate); errors about the
 	// engine name it.
 	Endpoint Endpoint
 }
 
+// ChildVars are the variables the docker CLI and buildx read that the
+// project decides from too: each docker or buildx child gets them set as
+// Client.Env says, so that what the project decides and what docker does
+// agree whatever this process's own environment holds.
+var ChildVars = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "BUILDX_BUILDER"}
+
 // New finds the docker CLI and checks that a daemon answers. It does not
-// look for BuildKit: see FindBuilder.
-func New(ctx context.Context) (*Client, error) {
-	c, err := Find()
+// look for BuildKit: see FindBuilder. run and env are as for Find.
+func New(ctx context.Context, run proc.Runner, env func(string) string) (*Client, error) {
+	c, err := Find(run, env)
 	if err != nil {
 		return nil, err
 	}
@@ -51,13 +66,51 @@ func New(ctx context.Context) (*Client, error) {
 	return c, nil
 }
 
-// Find finds the docker CLI; it does not ask the daemon anything.
-func Find() (*Client, error) {
+// Find finds the docker CLI on PATH; it does not ask the daemon anything.
+// run starts every process (nil is proc.Exec); env is the environment the
+// project decides from (this process's, in a real run) and must be given.
+func Find(run proc.Runner, env func(string) string) (*Client, error) {
+	if env == nil {
+		return nil, errors.New("docker.Find: no environment given (a real run passes this process's)")
+	}
+	if run == nil {
+		run = proc.Exec
+	}
 	bin, err := exec.LookPath("docker")
 	if err != nil {
 		return nil, fmt.Errorf("the docker CLI is not on PATH (%v): install Docker Engine or Docker Desktop", err)
 	}
-	return &Client{Docker: bin, Run: Exec}, nil
+	return &Client{Docker: bin, Run: run, Env: env}, nil
+}
+
+// Getenv is key's value in c.Env, "" when there is no Env.
+func (c *Client) Getenv(key string) string {
+	if c.Env == nil {
+		return ""
+	}
+	return c.Env(key)
+}
+
+// ChildEnv is what a docker or buildx child is given on top of this
+// process's environment: each of ChildVars as KEY=value, from c.Env, set
+// even when empty (an empty value is unset to docker and buildx). It is
+// nil when c has no Env.
+func (c *Client) ChildEnv() []string {
+	if c.Env == nil {
+		return nil
+	}
+	env := make([]string, len(ChildVars))
+	for i, k := range ChildVars {
+		env[i] = k + "=" + c.Env(k)
+	}
+	return env
+}
+
+// child runs cmd, a docker or buildx command (program first), with
+// ChildEnv before cmd's own Env.
+func (c *Client) child(ctx context.Context, cmd proc.Cmd) (string, error) {
+	cmd.Env = append(c.ChildEnv(), cmd.Env...)
+	return c.Run(ctx, cmd)
 }
 
 // Ping returns the engine's version, or an error within PingTimeout when no
@@ -65,7 +118,7 @@ func Find() (*Client, error) {
 func (c *Client) Ping(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
-	out, err := c.Run(ctx, Cmd{Args: []string{c.Docker, "version", "--format", "{{.Server.Version}}"}})
+	out, err := c.child(ctx, proc.Cmd{Args: []string{c.Docker, "version", "--format", "{{.Server.Version}}"}})
 	if err != nil {
 		return "", fmt.Errorf("no Docker daemon answers at %s (waited at most %s): %s: %w", c.endpoint(), PingTimeout, c.endpoint().Fix(), err)
 	}
@@ -75,7 +128,7 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 // Platform is the engine's OS and architecture as docker version says
 // them, "linux/amd64": what the images it runs must be built for.
 func (c *Client) Platform(ctx context.Context) (string, error) {
-	out, err := c.Cmd(ctx, "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}")
+	out, err := c.cmd(ctx, "version", "--format", "{{.Server.Os}}/{{.Server.Arch}}")
 	if err != nil {
 		return "", err
 	}
@@ -86,15 +139,15 @@ func (c *Client) Platform(ctx context.Context) (string, error) {
 	return p, nil
 }
 
-// Cmd runs docker with args and returns its stdout.
-func (c *Client) Cmd(ctx context.Context, args ...string) (string, error) {
-	out, err := c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...)})
+// cmd runs docker with args and returns its stdout.
+func (c *Client) cmd(ctx context.Context, args ...string) (string, error) {
+	out, err := c.child(ctx, proc.Cmd{Args: append([]string{c.Docker}, args...)})
 	return out, c.engineErr(err)
 }
 
-// Stream runs docker with args, with the given stdin and stdout.
-func (c *Client) Stream(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {
-	_, err := c.Run(ctx, Cmd{Args: append([]string{c.Docker}, args...), Stdin: stdin, Stdout: stdout})
+// stream runs docker with args, with the given stdin and stdout.
+func (c *Client) stream(ctx context.Context, stdin io.Reader, stdout io.Writer, args ...string) error {
+	_, err := c.child(ctx, proc.Cmd{Args: append([]string{c.Docker}, args...), Stdin: stdin, Stdout: stdout})
 	return c.engineErr(err)
 }
 
@@ -112,12 +165,12 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (ImageInfo, error) {
 	defer os.Remove(tmp.Name())
 	s.IIDFile = tmp.Name()
 	args := append(append([]string{}, c.Builder...), BuildArgs(s)...)
-	if _, err := c.Run(ctx, Cmd{Args: args}); err != nil {
+	if _, err := c.child(ctx, proc.Cmd{Args: args}); err != nil {
 		return ImageInfo{}, c.engineErr(err)
 	}
 	id, err := os.ReadFile(s.IIDFile)
 	if err != nil || !strings.HasPrefix(string(id), "sha256:") {
-		return ImageInfo{}, fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", Quote(args), s.IIDFile, id, err)
+		return ImageInfo{}, fmt.Errorf("%s: the builder wrote no image ID to %s (%q, %v)", proc.Quote(args), s.IIDFile, id, err)
 	}
 	// On the containerd image store the builder writes the config's digest,
 	// which the engine does not know the image by: it names it by its
@@ -155,7 +208,7 @@ type ImageInfo struct {
 // ErrNotFound when there is no such image.
 func (c *Client) Inspect(ctx context.Context, ref string) (ImageInfo, error) {
 	var info ImageInfo
-	out, err := c.Cmd(ctx, "image", "inspect", "--format", "{{json .}}", ref)
+	out, err := c.cmd(ctx, "image", "inspect", "--format", "{{json .}}", ref)
 	if err != nil {
 		if isNoSuch(err) {
 			return info, fmt.Errorf("image %s: %w", ref, ErrNotFound)
@@ -180,8 +233,8 @@ func (c *Client) InspectAll(ctx context.Context, refs ...string) (map[string]Ima
 	if len(refs) == 0 {
 		return found, nil
 	}
-	out, err := c.Cmd(ctx, append([]string{"image", "inspect", "--format", "{{json .}}"}, refs...)...)
-	var ce *CmdError
+	out, err := c.cmd(ctx, append([]string{"image", "inspect", "--format", "{{json .}}"}, refs...)...)
+	var ce *proc.Error
 	if err != nil && !errors.As(err, &ce) {
 		return nil, err // not an answer from docker: cancelled, or no CLI
 	}
@@ -244,7 +297,7 @@ func withTag(ref string) string {
 }
 
 func isNoSuch(err error) bool {
-	var ce *CmdError
+	var ce *proc.Error
 	return errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Output), "no such")
 }
 
@@ -254,7 +307,7 @@ func isNoSuch(err error) bool {
 func (c *Client) RemoveContainer(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	_, err := c.Cmd(ctx, "rm", "--force", "--volumes", name)
+	_, err := c.cmd(ctx, "rm", "--force", "--volumes", name)
 	if err != nil && isNoSuch(err) {
 		return nil
 	}
@@ -264,7 +317,7 @@ func (c *Client) RemoveContainer(ctx context.Context, name string) error {
 // RemoveContainers removes every container, running or not, that has the
 // label (a key, or key=value), and returns how many there were.
 func (c *Client) RemoveContainers(ctx context.Context, label string) (int, error) {
-	out, err := c.Cmd(ctx, "ps", "--all", "--quiet", "--filter", "label="+label)
+	out, err := c.cmd(ctx, "ps", "--all", "--quiet", "--filter", "label="+label)
 	if err != nil {
 		return 0, fmt.Errorf("listing the containers labelled %s: %w", label, err)
 	}
@@ -272,7 +325,7 @@ func (c *Client) RemoveContainers(ctx context.Context, label string) (int, error
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	if _, err := c.Cmd(ctx, append([]string{"rm", "--force", "--volumes"}, ids...)...); err != nil {
+	if _, err := c.cmd(ctx, append([]string{"rm", "--force", "--volumes"}, ids...)...); err != nil {
 		return 0, fmt.Errorf("removing the containers labelled %s: %w", label, err)
 	}
 	return len(ids), nil
@@ -301,21 +354,21 @@ func (c *Client) SweepContainers(ctx context.Context, label string) error {
 func (c *Client) Logs(ctx context.Context, name string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	out, err := c.Run(ctx, Cmd{Args: []string{c.Docker, "logs", "--tail", "20", name}, MergeStderr: true})
+	out, err := c.child(ctx, proc.Cmd{Args: []string{c.Docker, "logs", "--tail", "20", name}, MergeStderr: true})
 	if err != nil {
-		var ce *CmdError
+		var ce *proc.Error
 		if errors.As(err, &ce) {
 			return ce.Output
 		}
 		return err.Error()
 	}
-	return Tail(out, tailLines)
+	return proc.Tail(out, proc.TailLines)
 }
 
 // Save writes `docker save ref` to w: the image as a tar, in the layout of
 // the engine's image store (see package image, which reads it).
 func (c *Client) Save(ctx context.Context, w io.Writer, ref string) error {
-	return c.Stream(ctx, nil, w, "save", ref)
+	return c.stream(ctx, nil, w, "save", ref)
 }
 
 // Engine is the daemon: its version and how it stores images.
@@ -360,7 +413,7 @@ func (e Engine) BuildKitDefault() (bool, error) {
 
 // Engine asks the daemon what it is (docker info).
 func (c *Client) Engine(ctx context.Context) (Engine, error) {
-	out, err := c.Cmd(ctx, "info", "--format", "{{json .ServerVersion}}\t{{json .Driver}}\t{{json .DriverStatus}}")
+	out, err := c.cmd(ctx, "info", "--format", "{{json .ServerVersion}}\t{{json .Driver}}\t{{json .DriverStatus}}")
 	if err != nil {
 		return Engine{}, err
 	}

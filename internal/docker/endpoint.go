@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // Endpoint is where the engine is, decided once per run from DOCKER_HOST
@@ -125,16 +126,17 @@ func lookupIP(name string) ([]net.IP, error) {
 	return ips, err
 }
 
-// Locate decides where the engine is (see Endpoint) and keeps it in
+// Locate decides where the engine is (see Endpoint), from DOCKER_HOST and
+// DOCKER_CONTEXT as c.Env gives them, and keeps it in
 // c.Endpoint. It asks the docker CLI, not the daemon: it works, and says
 // what is wrong, when no engine answers.
 func (c *Client) Locate(ctx context.Context) (Endpoint, error) {
-	e := Endpoint{Source: "DOCKER_HOST", Host: os.Getenv("DOCKER_HOST")}
+	e := Endpoint{Source: "DOCKER_HOST", Host: c.Getenv("DOCKER_HOST")}
 	if e.Host == "" {
-		out, err := c.Cmd(ctx, "context", "inspect", "--format", "{{.Name}}\t{{.Endpoints.docker.Host}}")
+		out, err := c.cmd(ctx, "context", "inspect", "--format", "{{.Name}}\t{{.Endpoints.docker.Host}}")
 		if err != nil {
 			what := "the current docker context"
-			if n := os.Getenv("DOCKER_CONTEXT"); n != "" {
+			if n := c.Getenv("DOCKER_CONTEXT"); n != "" {
 				what = "DOCKER_CONTEXT=" + n
 			}
 			return e, fmt.Errorf("finding the engine: DOCKER_HOST is unset and %s cannot be read: %w", what, err)
@@ -144,7 +146,7 @@ func (c *Client) Locate(ctx context.Context) (Endpoint, error) {
 			return e, fmt.Errorf("docker context inspect: unexpected answer %.200q", out)
 		}
 		e.Host, e.Source = host, "docker context "+name
-		if n := os.Getenv("DOCKER_CONTEXT"); n != "" {
+		if n := c.Getenv("DOCKER_CONTEXT"); n != "" {
 			e.Source = "DOCKER_CONTEXT=" + n
 		}
 	}
@@ -192,7 +194,7 @@ func unreachable(output string) bool {
 // engineErr turns err into an *EngineError when it says the engine did
 // not answer.
 func (c *Client) engineErr(err error) error {
-	var ce *CmdError
+	var ce *proc.Error
 	var ee *EngineError
 	if err == nil || errors.As(err, &ee) || !errors.As(err, &ce) || !unreachable(ce.Output) {
 		return err
@@ -204,7 +206,7 @@ func (c *Client) engineErr(err error) error {
 // as DOCKER_HOST says.
 func (c *Client) endpoint() Endpoint {
 	if c.Endpoint.Source == "" {
-		if h := os.Getenv("DOCKER_HOST"); h != "" {
+		if h := c.Getenv("DOCKER_HOST"); h != "" {
 			return Endpoint{Source: "DOCKER_HOST", Host: h}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 func TestParseHost(t *testing.T) {
@@ -80,7 +82,7 @@ func TestEndpointNamesWhatToFix(t *testing.T) {
 
 func TestEngineErrorNamesTheEndpoint(t *testing.T) {
 	c := &Client{Docker: "docker", Endpoint: Endpoint{Source: "docker context dead", Host: "tcp://10.213.1.2:2375", Remote: true}}
-	down := &CmdError{Args: []string{"docker", "ps"}, Output: "Cannot connect to the Docker daemon at tcp://10.213.1.2:2375. Is the docker daemon running?", Err: errors.New("exit status 1")}
+	down := &proc.Error{Args: []string{"docker", "ps"}, Output: "Cannot connect to the Docker daemon at tcp://10.213.1.2:2375. Is the docker daemon running?", Err: errors.New("exit status 1")}
 	err := c.engineErr(down)
 	var ee *EngineError
 	if !errors.As(err, &ee) {
@@ -94,7 +96,7 @@ func TestEngineErrorNamesTheEndpoint(t *testing.T) {
 	if strings.Contains(err.Error(), "DOCKER_HOST is unset") {
 		t.Errorf("error = %q: a context's error must not talk of DOCKER_HOST", err)
 	}
-	refused := &CmdError{Args: []string{"docker", "rm", "x"}, Output: "Error response from daemon: No such container: x", Err: errors.New("exit status 1")}
+	refused := &proc.Error{Args: []string{"docker", "rm", "x"}, Output: "Error response from daemon: No such container: x", Err: errors.New("exit status 1")}
 	if err := c.engineErr(refused); err != error(refused) {
 		t.Errorf("engineErr(an answer from the engine) = %v, want it unchanged", err)
 	}

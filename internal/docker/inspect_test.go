@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 func TestInspectAllMatchesAnswersToRefs(t *testing.T) {
 	var calls [][]string
-	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd Cmd) (string, error) {
+	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd proc.Cmd) (string, error) {
 		calls = append(calls, cmd.Args)
 		if len(calls) > 1 {
 			t.Fatalf("docker ran %d times, want once: %q", len(calls), calls)
@@ -19,7 +21,7 @@ func TestInspectAllMatchesAnswersToRefs(t *testing.T) {
 		// per missing one, exit 1.
 		out := `{"Id":"sha256:aa","RepoTags":["hello:scratch"]}` + "\n" +
 			`{"Id":"sha256:bb","RepoTags":["base:latest","other:1"]}` + "\n"
-		return out, &CmdError{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: no such image: nope:1: No such image: nope:1\n" +
+		return out, &proc.Error{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: no such image: nope:1: No such image: nope:1\n" +
 			"Error response from daemon: no such image: gone: No such image: gone:latest"}
 	}}
 	got, err := c.InspectAll(context.Background(), "hello:scratch", "nope:1", "base", "gone", "sha256:bb")
@@ -41,7 +43,7 @@ func TestInspectAllMatchesAnswersToRefs(t *testing.T) {
 }
 
 func TestInspectAllFailsOnOtherErrors(t *testing.T) {
-	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd Cmd) (string, error) {
+	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd proc.Cmd) (string, error) {
 		return "", context.Canceled
 	}}
 	if _, err := c.InspectAll(context.Background(), "a"); !errors.Is(err, context.Canceled) {
@@ -51,7 +53,7 @@ func TestInspectAllFailsOnOtherErrors(t *testing.T) {
 
 func TestInspectAllAsksOneByOneWhatItCannotMatch(t *testing.T) {
 	var n int
-	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd Cmd) (string, error) {
+	c := &Client{Docker: "docker", Run: func(_ context.Context, cmd proc.Cmd) (string, error) {
 		n++
 		if n == 1 { // a name the tags do not show, and no error for it
 			return `{"Id":"sha256:cc","RepoTags":["golang:1"]}` + "\n", nil
@@ -104,7 +106,7 @@ func TestMajor(t *testing.T) {
 func TestSweepContainersListsAgainUntilNoneIsLeft(t *testing.T) {
 	listings := [][]string{{"aa"}, {"bb"}, nil}
 	var removed []string
-	c := &Client{Docker: "docker", Run: func(ctx context.Context, cmd Cmd) (string, error) {
+	c := &Client{Docker: "docker", Run: func(ctx context.Context, cmd proc.Cmd) (string, error) {
 		if ctx.Err() != nil {
 			t.Errorf("docker %q ran with a cancelled context", cmd.Args)
 		}
@@ -116,7 +118,7 @@ func TestSweepContainersListsAgainUntilNoneIsLeft(t *testing.T) {
 		case "rm":
 			removed = append(removed, cmd.Args[4:]...)
 			if slices.Contains(cmd.Args, "aa") { // removed meanwhile by its own clean-up
-				return "", &CmdError{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: No such container: aa"}
+				return "", &proc.Error{Args: cmd.Args, Err: errors.New("exit status 1"), Output: "Error response from daemon: No such container: aa"}
 			}
 			return "", nil
 		}

@@ -166,8 +166,8 @@ func LoadBase(t testing.TB, c *docker.Client, layers ...[]byte) (ref string) {
 	t.Helper()
 	ref = FixtureRef("base")
 	ctx := context.Background()
-	t.Cleanup(func() { c.Cmd(context.Background(), "image", "rm", "--force", ref) })
-	if err := c.Stream(ctx, bytes.NewReader(Save(t, ref, layers...)), nil, "load", "--quiet"); err != nil {
+	t.Cleanup(func() { c.RemoveImages(context.Background(), []string{ref}, true) })
+	if err := c.Load(ctx, bytes.NewReader(Save(t, ref, layers...))); err != nil {
 		t.Fatalf("loading the fixture %s: %v", ref, err)
 	}
 	return ref

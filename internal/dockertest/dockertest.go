@@ -12,12 +12,13 @@ import (
 	"github.com/go-multistage/multistage/internal/docker"
 )
 
-// Client returns a client of a daemon that answers. Where none answers the
+// Client returns a client of a daemon that answers, with this test
+// process's environment. Where none answers the
 // test is skipped, unless CI is set: there a missing daemon fails it, so CI
 // never passes by skipping.
 func Client(t testing.TB) *docker.Client {
 	t.Helper()
-	c, err := docker.New(context.Background())
+	c, err := docker.New(context.Background(), nil, os.Getenv)
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set and docker is not usable: %v", err)

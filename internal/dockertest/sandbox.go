@@ -60,7 +60,7 @@ func shareBuilder(realCache string) error {
 		return nil
 	}
 	ctx := context.Background()
-	c, err := docker.New(ctx)
+	c, err := docker.New(ctx, nil, os.Getenv)
 	if err != nil {
 		return nil
 	}
@@ -78,7 +78,7 @@ func shareBuilder(realCache string) error {
 func (sb Sandbox) Remove() error {
 	errDir := os.RemoveAll(sb.CacheDir)
 	ctx := context.Background()
-	c, err := docker.New(ctx)
+	c, err := docker.New(ctx, nil, os.Getenv)
 	if err != nil {
 		return errDir // no daemon: nothing was built
 	}
@@ -89,35 +89,31 @@ func (sb Sandbox) Remove() error {
 // RemoveImages removes, from the engine c talks to, every image the
 // project made whose tag is under namespace ns.
 func RemoveImages(ctx context.Context, c *docker.Client, ns string) error {
-	out, err := c.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}")
+	images, err := c.ListImages(ctx, "label="+variant.ProjectLabel)
 	if err != nil {
 		return err
 	}
 	var refs []string
-	for _, ref := range strings.Fields(out) {
-		if strings.HasPrefix(ref, ns+"/") {
-			refs = append(refs, ref)
+	for _, img := range images {
+		if strings.HasPrefix(img.Ref, ns+"/") {
+			refs = append(refs, img.Ref)
 		}
 	}
-	if len(refs) == 0 {
-		return nil
-	}
-	_, err = c.Cmd(ctx, append([]string{"image", "rm", "--force"}, refs...)...)
-	return err
+	return c.RemoveImages(ctx, refs, true)
 }
 
 // At is a client of the engine at host (a DOCKER_HOST value), whatever
 // the environment names.
 func At(t testing.TB, host string) *docker.Client {
 	t.Helper()
-	c, err := docker.Find()
+	c, err := docker.Find(nil, func(k string) string {
+		if k == "DOCKER_HOST" {
+			return host
+		}
+		return os.Getenv(k)
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	run := c.Run
-	c.Run = func(ctx context.Context, cmd docker.Cmd) (string, error) {
-		cmd.Env = append(cmd.Env, "DOCKER_HOST="+host)
-		return run(ctx, cmd)
 	}
 	return c
 }

@@ -43,10 +43,10 @@ func imported(t *testing.T, c *docker.Client) (ref string, size int64) {
 	rand.Read(id)
 	ref = "multistage-test-image/" + hex.EncodeToString(id) + ":import"
 	ctx := context.Background()
-	if err := c.Stream(ctx, &b, nil, "import", "--change", "LABEL dev.go-multistage.project=test", "-", ref); err != nil {
+	if err := c.Import(ctx, &b, ref, []string{"LABEL dev.go-multistage.project=test"}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Cmd(context.Background(), "image", "rm", "--force", ref) })
+	t.Cleanup(func() { c.RemoveImages(context.Background(), []string{ref}, true) })
 	return ref, int64(len(payload)) + 4 + int64(len("payload"))
 }
 

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/bases"
-	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // These tests start what they need themselves, with .ci/buildkit: a
@@ -46,7 +46,7 @@ func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Run(context.Background(), docker.Cmd{Args: []string{script, "check"}}); err != nil {
+	if _, err := c.Run(context.Background(), proc.Cmd{Args: []string{script, "check"}}); err != nil {
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() > 2 {
 			t.Fatalf("asking whether a standalone BuildKit can start here: %v", err)
@@ -55,7 +55,7 @@ func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
 		// (a few minutes): where the facility is required, it does.
 		if exit.ExitCode() == 1 || !dockertest.IsRequired(t, dockertest.BuildKit) {
 			why := "it cannot start here"
-			if ce := (*docker.CmdError)(nil); errors.As(err, &ce) && strings.TrimSpace(ce.Output) != "" {
+			if ce := (*proc.Error)(nil); errors.As(err, &ce) && strings.TrimSpace(ce.Output) != "" {
 				why = strings.TrimSpace(ce.Output)
 			}
 			dockertest.Missing(t, dockertest.BuildKit, why)
@@ -71,11 +71,11 @@ func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {
-		if _, err := c.Run(context.Background(), docker.Cmd{Args: []string{script, "stop", rb.name}}); err != nil {
+		if _, err := c.Run(context.Background(), proc.Cmd{Args: []string{script, "stop", rb.name}}); err != nil {
 			t.Errorf("stopping the remote builder: %v", err)
 		}
 	})
-	out, err := c.Run(ctx, docker.Cmd{Args: args})
+	out, err := c.Run(ctx, proc.Cmd{Args: args})
 	if err != nil {
 		t.Fatalf("starting a standalone BuildKit and a registry: %v", err)
 	}
@@ -88,7 +88,7 @@ func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
 		}
 	}
 	if rb.builder == "" || !strings.HasPrefix(rb.registry, "127.0.0.1:") {
-		t.Fatalf("%s said %q, want BUILDX_BUILDER=… and BASE_REGISTRY=127.0.0.1:…", docker.Quote(args), out)
+		t.Fatalf("%s said %q, want BUILDX_BUILDER=… and BASE_REGISTRY=127.0.0.1:…", proc.Quote(args), out)
 	}
 	t.Setenv("BUILDX_BUILDER", rb.builder)
 	t.Setenv(bases.RegistryEnv, rb.registry)
@@ -100,7 +100,7 @@ func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
 func (rb remoteBuilder) halt(t *testing.T) {
 	t.Helper()
 	script := filepath.Join("..", "..", ".ci", "buildkit")
-	if _, err := docker.Exec(context.Background(), docker.Cmd{Args: []string{script, "halt", rb.name}}); err != nil {
+	if _, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{script, "halt", rb.name}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,12 +125,13 @@ func builderOptions(t *testing.T) Options {
 // only for the push.
 func leftBehind(t *testing.T, ns, registry string) []string {
 	t.Helper()
-	out, err := dockertest.Client(t).Cmd(context.Background(), "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
+	images, err := dockertest.Client(t).ListImages(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var left []string
-	for _, ref := range strings.Fields(out) {
+	for _, img := range images {
+		ref := img.Ref
 		if ns != "" && strings.HasPrefix(ref, ns+"/") || strings.HasPrefix(ref, registry+"/") {
 			left = append(left, ref)
 		}
@@ -186,7 +187,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	s := prepare(t, opts)
 	var saves int
 	run := s.Docker.Run
-	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+	s.Docker.Run = func(ctx context.Context, c proc.Cmd) (string, error) {
 		if slices.Contains(c.Args, "save") {
 			saves++
 		}
@@ -219,7 +220,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	gone.Root, gone.Namespace, gone.Env = root, sandbox.Namespace+"/remote-gone-"+newID(), opts.Env
 	s = prepare(t, gone)
 	run = s.Docker.Run
-	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+	s.Docker.Run = func(ctx context.Context, c proc.Cmd) (string, error) {
 		if slices.Contains(c.Args, "--iidfile") { // the build
 			rb.halt(t)
 		}

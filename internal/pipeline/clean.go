@@ -16,7 +16,7 @@ import (
 // inherit its label, and are left alone), or untagged. The build cache,
 // which the engine shares with everything else, is not touched.
 func Clean(ctx context.Context, opts Options) error {
-	c, err := docker.New(ctx)
+	c, err := docker.New(ctx, opts.Runner, opts.Env)
 	if err != nil {
 		return err
 	}
@@ -27,36 +27,32 @@ func Clean(ctx context.Context, opts Options) error {
 	if n > 0 {
 		fmt.Fprintf(opts.Log, "removed %d container(s)\n", n)
 	}
-	out, err := c.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}:{{.Tag}}\t{{.ID}}")
+	images, err := c.ListImages(ctx, "label="+variant.ProjectLabel)
 	if err != nil {
 		return fmt.Errorf("listing the project's images: %w", err)
 	}
-	refs := ownImages(out)
+	refs := ownImages(images)
 	if len(refs) == 0 {
 		fmt.Fprintln(opts.Log, "no project images")
 		return nil
 	}
-	if _, err := c.Cmd(ctx, append([]string{"image", "rm"}, refs...)...); err != nil {
+	if err := c.RemoveImages(ctx, refs, false); err != nil {
 		return fmt.Errorf("removing the project's images: %w", err)
 	}
 	fmt.Fprintf(opts.Log, "removed %d image(s): %s\n", len(refs), strings.Join(refs, " "))
 	return nil
 }
 
-// ownImages picks, from `docker image ls` lines "repo:tag<TAB>id", the
-// references of the images that are the project's own: tagged under its
+// ownImages picks, from the images that have the project's label, the
+// references of those that are the project's own: tagged under its
 // prefixes (a killed mage bench may leave its baseline's), or untagged (by
-// ID).
-func ownImages(ls string) []string {
+// short ID).
+func ownImages(images []docker.ImageRef) []string {
 	var refs []string
-	for _, line := range strings.Split(strings.TrimSpace(ls), "\n") {
-		ref, id, ok := strings.Cut(line, "\t")
-		if !ok {
-			continue
-		}
-		switch {
-		case ref == "<none>:<none>":
-			refs = append(refs, id)
+	for _, img := range images {
+		switch ref := img.Ref; {
+		case ref == "":
+			refs = append(refs, img.ShortID())
 		case strings.HasPrefix(ref, variant.ImagePrefix+"/"), strings.HasPrefix(ref, bases.StandInPrefix+"/"),
 			strings.HasPrefix(ref, variant.BaselinePrefix+"/"):
 			refs = append(refs, ref)

@@ -11,14 +11,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/budget"
 	"github.com/go-multistage/multistage/internal/dockertest"
 )
 
-// gateEnv is an environment with only the given variables, so that a
-// REPORT_BUDGETS or REPORT_BASELINE of the user's does not reach the test.
+// gateEnv is the test process's environment with, of the variables that
+// say where the report goes and what it is held to, only the given ones:
+// a REPORT_BUDGETS or REPORT_BASELINE of the user's does not reach the
+// test, and the engine, builder and bases are those of the process.
 func gateEnv(kv map[string]string) func(string) string {
-	return func(k string) string { return kv[k] }
+	return func(k string) string {
+		if v, ok := kv[k]; ok {
+			return v
+		}
+		if strings.HasPrefix(k, "REPORT_") || k == "GITHUB_STEP_SUMMARY" || k == bases.RegistryEnv {
+			return ""
+		}
+		return os.Getenv(k)
+	}
 }
 
 // The shipped budgets pass on the images as the repository builds them,

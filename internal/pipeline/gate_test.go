@@ -42,7 +42,7 @@ func TestBadBudgetsOrBaselineFailBeforeAnyBuild(t *testing.T) {
 		// Should the run go on, it builds in the sandbox, never in the
 		// user's images.
 		opts := Options{Root: tt.root, Matrix: variant.Matrix, Namespace: sandbox.Namespace + "/never", CacheDir: t.TempDir(),
-			Log: io.Discard, Out: io.Discard, Env: func(k string) string { return tt.env[k] }}
+			Log: io.Discard, Out: io.Discard, Env: gateEnv(tt.env)}
 		err := run(context.Background(), opts, All)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Run = %v, want an error containing %q", tt.description, err, tt.want)

@@ -21,6 +21,7 @@ import (
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -34,7 +35,8 @@ type Options struct {
 	CacheDir  string              // buildx, if it must be built, and the facts cache
 	Log       io.Writer           // progress, one line per variant
 	Out       io.Writer           // the report
-	Env       func(string) string // the environment (os.Getenv)
+	Env       func(string) string // the environment the run decides from; DefaultOptions gives the process's
+	Runner    proc.Runner         // starts every process; nil is proc.Exec
 	Hooks     Hooks               // watch the run's steps (see Hooks)
 }
 
@@ -92,7 +94,7 @@ func (r *Run) prepare(ctx context.Context) error {
 		opts.Log = io.Discard
 	}
 	r.Opts = opts
-	c, err := docker.Find()
+	c, err := docker.Find(opts.Runner, opts.Env)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/load"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -68,11 +70,15 @@ func prepare(t testing.TB, opts Options) *Run {
 // leftContainers lists the containers session s left behind.
 func leftContainers(t testing.TB, s *Run) string {
 	t.Helper()
-	out, err := s.Docker.Cmd(context.Background(), "ps", "--all", "--quiet", "--filter", "label="+verify.RunLabel+"="+s.ID)
+	cs, err := s.Docker.ListContainers(context.Background(), "label="+verify.RunLabel+"="+s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimSpace(out)
+	var names []string
+	for _, c := range cs {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, " ")
 }
 
 // ensureBuilt makes sure that the sandbox holds every image of the matrix,
@@ -93,7 +99,7 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 	// figure measured here, whatever ran before.
 	opts.Namespace, opts.CacheDir = sandbox.Namespace+"/all-"+newID(), t.TempDir()
 	env := map[string]string{"REPORT_FORMAT": "json"}
-	opts.Env = func(k string) string { return env[k] }
+	opts.Env = gateEnv(env)
 	s := prepare(t, opts)
 	ctx := context.Background()
 	outcomes, err := s.runVariants(ctx, buildAndVerify)
@@ -174,12 +180,12 @@ func TestAllBuildsVerifiesAndReportsEveryVariant(t *testing.T) {
 		}
 	}
 	// No image the project made is named as the real bases are.
-	out, err := s.Docker.Cmd(ctx, "image", "ls", "--filter", "label="+variant.ProjectLabel, "--format", "{{.Repository}}")
+	images, err := s.Docker.ListImages(ctx, "label="+variant.ProjectLabel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, repo := range strings.Fields(out) {
-		if repo == "golang" || repo == "alpine" {
+	for _, img := range images {
+		if repo := docker.Repository(img.Ref); repo == "golang" || repo == "alpine" {
 			t.Errorf("a project image is tagged %s:*", repo)
 		}
 	}
@@ -272,11 +278,11 @@ func TestCancelDuringARunRemovesItsContainer(t *testing.T) {
 	s := prepare(t, testOptions(t, v))
 	var outcomes []Outcome
 	running := func() bool {
-		out, err := s.Docker.Cmd(context.Background(), "ps", "--quiet", "--filter", "status=running", "--filter", "label="+verify.RunLabel+"="+s.ID)
+		cs, err := s.Docker.ListContainers(context.Background(), "status=running", "label="+verify.RunLabel+"="+s.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return strings.TrimSpace(out) != ""
+		return len(cs) > 0
 	}
 	cancelWhen(t, running, func(ctx context.Context) { outcomes, _ = s.runVariants(ctx, verifyTagged) })
 	if e := outcomes[0].Err; e == nil || !strings.Contains(e.Error(), "context canceled") {
@@ -419,7 +425,7 @@ func TestCancelDuringABuildTagsNothing(t *testing.T) {
 	// Cancel once the build's output shows the blocking step running.
 	var started atomic.Bool
 	run := s.Docker.Run
-	s.Docker.Run = func(ctx context.Context, c docker.Cmd) (string, error) {
+	s.Docker.Run = func(ctx context.Context, c proc.Cmd) (string, error) {
 		if slices.Contains(c.Args, "--iidfile") { // the build
 			c.Stderr = &markerWriter{marker: marker, found: func() { started.Store(true) }}
 		}
@@ -433,9 +439,9 @@ func TestCancelDuringABuildTagsNothing(t *testing.T) {
 	if _, err := s.Docker.Inspect(context.Background(), v.Image()); !errors.Is(err, docker.ErrNotFound) {
 		t.Errorf("after a cancelled build, docker image inspect %s = %v, want no such image", v.Image(), err)
 	}
-	out, err := s.Docker.Cmd(context.Background(), "image", "ls", "--quiet", "--filter", "label="+build.VariantLabel+"="+v.Name())
-	if err != nil || strings.TrimSpace(out) != "" {
-		t.Errorf("images labelled %s after a cancelled build: %q (%v), want none", v.Name(), out, err)
+	images, err := s.Docker.ListImages(context.Background(), "label="+build.VariantLabel+"="+v.Name())
+	if err != nil || len(images) > 0 {
+		t.Errorf("images labelled %s after a cancelled build: %v (%v), want none", v.Name(), images, err)
 	}
 }
 
@@ -504,7 +510,7 @@ func TestTwoRunsAtOnceBothBuildAndPass(t *testing.T) {
 		if _, err := c.Inspect(ctx, id); errors.Is(err, docker.ErrNotFound) {
 			continue
 		}
-		if _, err := c.Cmd(ctx, "image", "rm", id); err != nil {
+		if err := c.RemoveImages(ctx, []string{id}, false); err != nil {
 			t.Errorf("removing an image the other run replaced: %v", err)
 		}
 	}
@@ -588,19 +594,18 @@ func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
 			continue
 		}
 		name := verify.ContainerName(v)
-		spec := docker.RunSpec{Image: v.Image(), Name: name, Detach: true, Hardened: true, Publish: v.Check.Port,
+		spec := docker.RunSpec{Image: v.Image(), Name: name, Hardened: true, Publish: v.Check.Port, PublishIP: s.Docker.Endpoint.HostIP,
 			Labels: map[string]string{variant.ProjectLabel: "container", verify.RunLabel: s.ID}}
-		if _, err := s.Docker.Cmd(ctx, docker.RunArgs(spec)...); err != nil {
+		if _, err := s.Docker.StartContainer(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
 		defer s.Docker.RemoveContainer(ctx, name)
 		// Its SIGTERM handler is in place before it listens: once it
 		// answers, docker stop is a clean stop (bounded, a safety net).
-		port, err := s.Docker.Cmd(ctx, "port", name, v.Check.Port+"/tcp")
+		addr, err := s.Docker.ContainerPort(ctx, name, v.Check.Port)
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr, _, _ := strings.Cut(strings.TrimSpace(port), "\n")
 		if err := load.Reachable(ctx, "http://"+addr+v.Check.Path, v.Check.Body, 2*time.Minute); err != nil {
 			t.Fatalf("%s never answered: %v\n%s", v.Name(), err, s.Docker.Logs(ctx, name))
 		}
@@ -608,15 +613,16 @@ func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
 		// reads its exit code.
 		waited := make(chan string, 1)
 		go func() {
-			out, err := s.Docker.Cmd(ctx, "wait", name)
+			code, err := s.Docker.WaitContainer(ctx, name)
 			if err != nil {
-				out = err.Error()
+				waited <- err.Error()
+				return
 			}
-			waited <- out
+			waited <- strconv.Itoa(code)
 		}()
 		time.Sleep(200 * time.Millisecond) // docker wait is listening
 		start := time.Now()
-		if _, err := s.Docker.Cmd(ctx, "stop", "--time", "10", name); err != nil {
+		if err := s.Docker.StopContainer(ctx, name, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		took := time.Since(start)

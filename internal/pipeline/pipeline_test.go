@@ -12,24 +12,25 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/build"
+	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
 func TestOwnImages(t *testing.T) {
-	ls := strings.Join([]string{
-		"multistage/hello:scratch\tsha256:1",
-		"multistage-standin/go:go1.26.8\tsha256:2",
-		"<none>:<none>\tsha256:3",
-		"someone/else:latest\tsha256:4", // built FROM a stand-in: inherits its label
-		"golang:1.26-alpine\tsha256:5",
-		"multistage-baseline/hello:alpine\tsha256:6",
-		"multistage-other/x:1\tsha256:7",
-		"multistage/test-pipeline-1a2b/hello:alpine\tsha256:8", // a test binary's namespace
-		"",
-	}, "\n")
-	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "sha256:3", "multistage-baseline/hello:alpine", "multistage/test-pipeline-1a2b/hello:alpine"}
+	id := func(n string) string { return "sha256:" + strings.Repeat(n, 64) }
+	ls := []docker.ImageRef{
+		{Ref: "multistage/hello:scratch", ID: id("1")},
+		{Ref: "multistage-standin/go:go1.26.8", ID: id("2")},
+		{Ref: "", ID: id("3")},                    // untagged
+		{Ref: "someone/else:latest", ID: id("4")}, // built FROM a stand-in: inherits its label
+		{Ref: "golang:1.26-alpine", ID: id("5")},
+		{Ref: "multistage-baseline/hello:alpine", ID: id("6")},
+		{Ref: "multistage-other/x:1", ID: id("7")},
+		{Ref: "multistage/test-pipeline-1a2b/hello:alpine", ID: id("8")}, // a test binary's namespace
+	}
+	want := []string{"multistage/hello:scratch", "multistage-standin/go:go1.26.8", "333333333333", "multistage-baseline/hello:alpine", "multistage/test-pipeline-1a2b/hello:alpine"}
 	if got := ownImages(ls); !slices.Equal(got, want) {
 		t.Errorf("ownImages() = %q, want %q", got, want)
 	}
@@ -106,7 +107,7 @@ func TestPrintFollowsTheEnvironment(t *testing.T) {
 
 func TestNoDockerOnPathIsAClearError(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
+	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir(), Env: os.Getenv})
 	if err == nil || !strings.Contains(err.Error(), "docker CLI is not on PATH") {
 		t.Errorf("prepareRun(no docker) = %v, want an error saying docker is not on PATH", err)
 	}
@@ -121,7 +122,7 @@ func TestDaemonThatDoesNotAnswerIsReportedInSeconds(t *testing.T) {
 	}
 	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1") // nothing listens on port 1
 	start := time.Now()
-	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir()})
+	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir(), Env: os.Getenv})
 	if err == nil || !strings.Contains(err.Error(), "no Docker daemon answers at DOCKER_HOST=tcp://127.0.0.1:1") {
 		t.Errorf("prepareRun(DOCKER_HOST nowhere) = %v, want an error naming DOCKER_HOST", err)
 	}

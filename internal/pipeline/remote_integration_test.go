@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -92,11 +93,15 @@ func okLines(log string) []string {
 // projectContainers lists the project's containers on the engine at host.
 func projectContainers(t *testing.T, host string) string {
 	t.Helper()
-	out, err := dockertest.At(t, host).Cmd(context.Background(), "ps", "--all", "--format", "{{.Names}} {{.Status}}", "--filter", "label="+variant.ProjectLabel)
+	cs, err := dockertest.At(t, host).ListContainers(context.Background(), "label="+variant.ProjectLabel)
 	if err != nil {
 		t.Fatalf("listing the containers on %s: %v", host, err)
 	}
-	return strings.TrimSpace(out)
+	var lines []string
+	for _, c := range cs {
+		lines = append(lines, c.Name+" "+c.Status)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // mage all against an engine on another host, over TCP: the first line
@@ -145,10 +150,14 @@ func newContext(t *testing.T, host string) string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	name := "multistage-test-" + hex.EncodeToString(b)
-	if out, err := exec.Command("docker", "context", "create", name, "--docker", "host="+host).CombinedOutput(); err != nil {
-		t.Fatalf("docker context create: %v\n%s", err, out)
+	c, err := docker.Find(nil, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { exec.Command("docker", "context", "rm", "--force", name).Run() })
+	if err := c.CreateContext(context.Background(), name, host); err != nil {
+		t.Fatalf("docker context create: %v", err)
+	}
+	t.Cleanup(func() { c.RemoveContext(context.Background(), name) })
 	return name
 }
 
@@ -221,9 +230,8 @@ func TestRemoteEngineDiesMidRun(t *testing.T) {
 	log.ok = make(chan struct{})
 	ok := log.ok
 	testhost := func(verb string) {
-		out, err := exec.Command("../../.ci/testhost", verb, name).CombinedOutput()
-		if err != nil {
-			t.Fatalf(".ci/testhost %s %s: %v\n%s", verb, name, err, out)
+		if _, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{"../../.ci/testhost", verb, name}}); err != nil {
+			t.Fatalf(".ci/testhost %s %s: %v", verb, name, err)
 		}
 	}
 	t.Cleanup(func() { testhost("start") }) // whatever happens, the test host answers again
@@ -264,7 +272,7 @@ func TestRemoteEngineDiesMidRun(t *testing.T) {
 	if left != "" {
 		t.Errorf("containers left on %s after it came back: %s", host, left)
 	}
-	if _, err := docker.New(context.Background()); err != nil {
+	if _, err := docker.New(context.Background(), nil, os.Getenv); err != nil {
 		t.Errorf("the test host does not answer again: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
 )
@@ -27,14 +28,14 @@ type fakeDocker struct {
 	down  bool
 }
 
-func (f *fakeDocker) run(ctx context.Context, c docker.Cmd) (string, error) {
+func (f *fakeDocker) run(ctx context.Context, c proc.Cmd) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	args := c.Args[1:]
 	f.calls = append(f.calls, args)
 	switch {
 	case args[0] == "version" && f.down:
-		return "", &docker.CmdError{Args: c.Args, Output: "Cannot connect to the Docker daemon", Err: errors.New("exit status 1")}
+		return "", &proc.Error{Args: c.Args, Output: "Cannot connect to the Docker daemon", Err: errors.New("exit status 1")}
 	case args[0] == "version":
 		return "29.1.0\n", nil
 	case args[0] == "ps":

@@ -93,7 +93,7 @@ func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
 	// The image run A built is untagged now, where the engine kept it:
 	// nothing finds it by name, so remove it here.
 	if _, err := c.Inspect(ctx, first[0].Build.ID); err == nil {
-		if _, err := c.Cmd(ctx, "image", "rm", first[0].Build.ID); err != nil {
+		if err := c.RemoveImages(ctx, []string{first[0].Build.ID}, false); err != nil {
 			t.Errorf("removing run A's image: %v", err)
 		}
 	}
@@ -153,9 +153,9 @@ func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
 			if !strings.Contains(err.Error(), "verifying hello/scratch") {
 				t.Errorf("Run = %v, want it to name the check that failed", err)
 			}
-			out2, err := dockertest.Client(t).Cmd(context.Background(), "ps", "--all", "--quiet", "--filter", "label="+variant.ProjectLabel+"=container", "--filter", "name="+variant.ImagePrefix+"-hello-scratch")
-			if err != nil || strings.TrimSpace(out2) != "" {
-				t.Errorf("containers left: %q (%v)", out2, err)
+			left, err := dockertest.Client(t).ListContainers(context.Background(), "label="+variant.ProjectLabel+"=container", "name="+variant.ImagePrefix+"-hello-scratch")
+			if err != nil || len(left) > 0 {
+				t.Errorf("containers left: %v (%v)", left, err)
 			}
 		})
 	}
@@ -175,8 +175,8 @@ func TestABaseOverrideWithControlCharactersIsRefusedQuoted(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Run(ALPINE_IMAGE=%q) = %v, want an error with %s", value, err, want)
 		}
-		if out, err := c.Cmd(context.Background(), "image", "ls", "--quiet", opts.Namespace+"/*"); err != nil || strings.TrimSpace(out) != "" {
-			t.Errorf("Run(ALPINE_IMAGE=%q) left images %q (%v), want none built", value, out, err)
+		if left, err := c.ListImages(context.Background(), "reference="+opts.Namespace+"/*"); err != nil || len(left) > 0 {
+			t.Errorf("Run(ALPINE_IMAGE=%q) left images %v (%v), want none built", value, left, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -39,7 +40,7 @@ type fakeEngine struct {
 	// run answers docker run; nil answers as docker does: the program's
 	// stdout "" (or, detached, a container ID), or the error Exec gives when
 	// ctx is done.
-	run     func(ctx context.Context, c docker.Cmd) (string, error)
+	run     func(ctx context.Context, c proc.Cmd) (string, error)
 	port    string // docker port's stdout
 	portErr error  // docker port's error, when not nil
 	logs    string // docker logs' output
@@ -62,7 +63,7 @@ func (f *fakeEngine) client() *docker.Client {
 	return &docker.Client{Docker: "docker", Run: f.answer}
 }
 
-func (f *fakeEngine) answer(ctx context.Context, c docker.Cmd) (string, error) {
+func (f *fakeEngine) answer(ctx context.Context, c proc.Cmd) (string, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, call{args: slices.Clone(c.Args[1:]), ctxErr: ctx.Err()})
 	f.mu.Unlock()
@@ -102,9 +103,9 @@ func (f *fakeEngine) answer(ctx context.Context, c docker.Cmd) (string, error) {
 	return "", errors.New("unexpected command")
 }
 
-// killed is the error docker.Exec gives for a command whose ctx ended.
-func killed(ctx context.Context, c docker.Cmd) error {
-	return &docker.CmdError{Args: c.Args, Err: fmt.Errorf("%w (signal: killed)", ctx.Err())}
+// killed is the error proc.Exec gives for a command whose ctx ended.
+func killed(ctx context.Context, c proc.Cmd) error {
+	return &proc.Error{Args: c.Args, Err: fmt.Errorf("%w (signal: killed)", ctx.Err())}
 }
 
 // commands is the calls of the docker command sub ("run", "rm", …).

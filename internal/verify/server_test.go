@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 // setReadyTimeout sets ReadyTimeout for the test and restores it after.
@@ -95,12 +95,12 @@ func TestRunTakesOnlyTheEngineHostsAddressFromDockerPort(t *testing.T) {
 
 func TestRunReturnsTheErrorOfAFailedDockerPort(t *testing.T) {
 	f := newFake(t)
-	f.portErr = &docker.CmdError{Args: []string{"docker", "port"}, Err: errors.New("exit status 1"),
+	f.portErr = &proc.Error{Args: []string{"docker", "port"}, Err: errors.New("exit status 1"),
 		Output: "Error response from daemon: No such container: x"}
 	_, err := Run(context.Background(), f.client(), echo, imageID, runID)
-	var ce *docker.CmdError
+	var ce *proc.Error
 	if !errors.As(err, &ce) || ce != f.portErr {
-		t.Errorf("Run(failing docker port) = %v, want docker port's own *docker.CmdError %v", err, f.portErr)
+		t.Errorf("Run(failing docker port) = %v, want docker port's own *proc.Error %v", err, f.portErr)
 	}
 	f.checkRemoved()
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -33,7 +33,7 @@ func TestRunChecksTheExactStdout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.description, func(t *testing.T) {
 			f := newFake(t)
-			f.run = func(ctx context.Context, c docker.Cmd) (string, error) {
+			f.run = func(ctx context.Context, c proc.Cmd) (string, error) {
 				if _, ok := ctx.Deadline(); !ok {
 					t.Errorf("docker run %q has no deadline, want one of RunTimeout", c.Args)
 				}
@@ -58,16 +58,16 @@ func TestRunReturnsTheErrorOfAFailedRun(t *testing.T) {
 	} {
 		t.Run(tt.description, func(t *testing.T) {
 			f := newFake(t)
-			var failed *docker.CmdError
-			f.run = func(_ context.Context, c docker.Cmd) (string, error) {
-				failed = &docker.CmdError{Args: c.Args, Err: errors.New("exit status 125"),
+			var failed *proc.Error
+			f.run = func(_ context.Context, c proc.Cmd) (string, error) {
+				failed = &proc.Error{Args: c.Args, Err: errors.New("exit status 125"),
 					Output: "docker: Error response from daemon: unable to find user nobody: no matching entries in passwd file."}
 				return "", failed
 			}
 			_, err := Run(context.Background(), f.client(), tt.variant, imageID, runID)
-			var ce *docker.CmdError
+			var ce *proc.Error
 			if !errors.As(err, &ce) || ce != failed {
-				t.Errorf("Run(failing docker run) = %v, want docker run's own *docker.CmdError %v", err, failed)
+				t.Errorf("Run(failing docker run) = %v, want docker run's own *proc.Error %v", err, failed)
 			}
 			if ports := f.commands("port"); len(ports) != 0 {
 				t.Errorf("after a failed docker run, docker port ran %d times, want none", len(ports))
@@ -93,9 +93,9 @@ func TestRunRemovesTheContainerWhenCancelled(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tt.during {
-				f.run = func(ctx context.Context, c docker.Cmd) (string, error) {
+				f.run = func(ctx context.Context, c proc.Cmd) (string, error) {
 					cancel()
-					<-ctx.Done() // as docker.Exec: the process is killed
+					<-ctx.Done() // as proc.Exec: the process is killed
 					return "", killed(ctx, c)
 				}
 			} else {
@@ -124,7 +124,7 @@ func TestRunRunsTheImageHardenedLabelledAndNamed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.description, func(t *testing.T) {
 			f := newFake(t)
-			f.run = func(ctx context.Context, c docker.Cmd) (string, error) {
+			f.run = func(ctx context.Context, c proc.Cmd) (string, error) {
 				return tt.variant.Check.Stdout, nil
 			}
 			if tt.variant.Check.Path != "" {
@@ -169,7 +169,7 @@ func TestRunNamesEachContainerAnew(t *testing.T) {
 	var names []string
 	for range 2 {
 		f := newFake(t)
-		f.run = func(context.Context, docker.Cmd) (string, error) { return hello.Check.Stdout, nil }
+		f.run = func(context.Context, proc.Cmd) (string, error) { return hello.Check.Stdout, nil }
 		if _, err := Run(context.Background(), f.client(), hello, imageID, runID); err != nil {
 			t.Fatalf("Run(%s) = %v, want nil", hello.Name(), err)
 		}
