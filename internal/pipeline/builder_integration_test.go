@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -90,8 +89,6 @@ func startRemoteBuilder(t *testing.T, mode string) remoteBuilder {
 	if rb.builder == "" || !strings.HasPrefix(rb.registry, "127.0.0.1:") {
 		t.Fatalf("%s said %q, want BUILDX_BUILDER=… and BASE_REGISTRY=127.0.0.1:…", proc.Quote(args), out)
 	}
-	t.Setenv("BUILDX_BUILDER", rb.builder)
-	t.Setenv(bases.RegistryEnv, rb.registry)
 	return rb
 }
 
@@ -105,18 +102,15 @@ func (rb remoteBuilder) halt(t *testing.T) {
 	}
 }
 
-// builderOptions are the options of a run in a namespace of its own, with
-// the environment of the process (BUILDX_BUILDER, BASE_REGISTRY) and
-// REPORT_FORMAT=json.
-func builderOptions(t *testing.T) Options {
+// builderOptions are the options of a run on rb in a namespace of its
+// own: BUILDX_BUILDER and BASE_REGISTRY name rb's builder and registry,
+// and REPORT_FORMAT=json.
+func builderOptions(t *testing.T, rb remoteBuilder) Options {
 	opts := testOptions(t)
 	opts.Namespace = sandbox.Namespace + "/remote-" + newID()
-	opts.Env = func(k string) string {
-		if k == "REPORT_FORMAT" {
-			return "json"
-		}
-		return os.Getenv(k)
-	}
+	setEnv(&opts, "BUILDX_BUILDER", rb.builder)
+	setEnv(&opts, bases.RegistryEnv, rb.registry)
+	setEnv(&opts, "REPORT_FORMAT", "json")
 	return opts
 }
 
@@ -141,7 +135,7 @@ func leftBehind(t *testing.T, ns, registry string) []string {
 
 func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 	rb := startRemoteBuilder(t, "")
-	opts := builderOptions(t)
+	opts := builderOptions(t, rb)
 	t.Cleanup(func() { removeImages(t, opts.Namespace) })
 	out := &bytes.Buffer{}
 	opts.Out = out
@@ -245,7 +239,7 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
 	rb := startRemoteBuilder(t, "")
 	rb.halt(t)
-	opts := builderOptions(t)
+	opts := builderOptions(t, rb)
 	start := time.Now()
 	err := run(context.Background(), opts, VerifyOnly)
 	if err == nil || !strings.Contains(err.Error(), "BuildKit builder "+rb.builder) || !strings.Contains(err.Error(), "does not answer") {
@@ -262,7 +256,7 @@ func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
 
 func TestRegistryThatRefusesAPushIsAnErrorNamingItAndTheImage(t *testing.T) {
 	rb := startRemoteBuilder(t, "readonly")
-	opts := builderOptions(t)
+	opts := builderOptions(t, rb)
 	err := run(context.Background(), opts, VerifyOnly)
 	if err == nil {
 		t.Fatal("mage all with a read-only BASE_REGISTRY passed")
@@ -278,9 +272,9 @@ func TestRegistryThatRefusesAPushIsAnErrorNamingItAndTheImage(t *testing.T) {
 }
 
 func TestRemoteBuilderWithoutARegistrySaysWhatToSet(t *testing.T) {
-	startRemoteBuilder(t, "")
-	t.Setenv(bases.RegistryEnv, "")
-	_, err := prepareRun(context.Background(), builderOptions(t))
+	opts := builderOptions(t, startRemoteBuilder(t, ""))
+	setEnv(&opts, bases.RegistryEnv, "")
+	_, err := prepareRun(context.Background(), opts)
 	if err == nil {
 		t.Skip("the default bases could be pulled: no stand-in had to be pushed")
 	}

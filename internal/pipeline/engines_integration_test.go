@@ -46,9 +46,9 @@ func TestSameFiguresOnEveryEngine(t *testing.T) {
 func figuresOn(t *testing.T, host string) []report.Image {
 	t.Helper()
 	own := os.Getenv("DOCKER_HOST") == host // this binary's engine: TestMain removes its sandbox
-	t.Setenv("DOCKER_HOST", host)
 	ctx := context.Background()
 	opts := testOptions(t)
+	setEnv(&opts, "DOCKER_HOST", host)
 	opts.CacheDir = t.TempDir() // measured here, not remembered from another engine
 	s := prepare(t, opts)
 	if !own {

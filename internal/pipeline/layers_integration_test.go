@@ -38,8 +38,8 @@ func TestReportOnBasesWithOddLayers(t *testing.T) {
 	} {
 		t.Run(tc.description, func(t *testing.T) {
 			base := dockertest.LoadBase(t, c, tc.layers...)
-			t.Setenv("ALPINE_IMAGE", base)
 			opts := testOptions(t, matrix[i])
+			setEnv(&opts, "ALPINE_IMAGE", base)
 			// Images and figures of its own: the sandbox's hello/alpine
 			// is on the usual base.
 			opts.Namespace, opts.CacheDir = sandbox.Namespace+"/layers-"+newID(), t.TempDir()

@@ -47,6 +47,19 @@ var (
 	verifyTagged       = Variants{Checks: []VariantStep{VerifyTagged}}
 )
 
+// setEnv makes the environment of opts say value for key, over what it
+// said: a run reads its environment from its options only, so this is how
+// a test steers one.
+func setEnv(opts *Options, key, value string) {
+	env := opts.Env
+	opts.Env = func(k string) string {
+		if k == key {
+			return value
+		}
+		return env(k)
+	}
+}
+
 // run is Execute without its result.
 func run(ctx context.Context, opts Options, target Target) error {
 	_, err := Execute(ctx, opts, target)

@@ -447,8 +447,9 @@ func TestCancelDuringABuildTagsNothing(t *testing.T) {
 
 func TestExplicitBaseThatCannotBeHadIsAnError(t *testing.T) {
 	dockertest.Client(t)
-	t.Setenv("GO_IMAGE", "nope-not-an-image:1")
-	_, err := prepareRun(context.Background(), testOptions(t))
+	opts := testOptions(t)
+	setEnv(&opts, "GO_IMAGE", "nope-not-an-image:1")
+	_, err := prepareRun(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), `GO_IMAGE="nope-not-an-image:1"`) {
 		t.Errorf("prepareRun(GO_IMAGE=nope-not-an-image:1) = %v, want an error naming it", err)
 	}

@@ -120,9 +120,10 @@ func TestDaemonThatDoesNotAnswerIsReportedInSeconds(t *testing.T) {
 		}
 		t.Skip("no docker CLI")
 	}
-	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1") // nothing listens on port 1
+	opts := Options{Root: ".", CacheDir: t.TempDir(), Env: os.Getenv}
+	setEnv(&opts, "DOCKER_HOST", "tcp://127.0.0.1:1") // nothing listens on port 1
 	start := time.Now()
-	_, err := prepareRun(t.Context(), Options{Root: ".", CacheDir: t.TempDir(), Env: os.Getenv})
+	_, err := prepareRun(t.Context(), opts)
 	if err == nil || !strings.Contains(err.Error(), "no Docker daemon answers at DOCKER_HOST=tcp://127.0.0.1:1") {
 		t.Errorf("prepareRun(DOCKER_HOST nowhere) = %v, want an error naming DOCKER_HOST", err)
 	}

@@ -61,12 +61,12 @@ func (w *syncBuffer) String() string {
 // remoteOptions are the test options on the engine DOCKER_HOST names now,
 // with a log of their own and a figures cache of their own; the images
 // the test makes there are removed after it.
-func remoteOptions(t *testing.T) (Options, *syncBuffer) {
+func remoteOptions(t *testing.T, host string) (Options, *syncBuffer) {
 	opts := testOptions(t)
+	setEnv(&opts, "DOCKER_HOST", host)
 	opts.CacheDir = t.TempDir()
 	log := &syncBuffer{t: t}
 	opts.Log = log
-	host := os.Getenv("DOCKER_HOST")
 	t.Cleanup(func() { removeRemoteNamespace(t, host) })
 	return opts, log
 }
@@ -110,9 +110,8 @@ func projectContainers(t *testing.T, host string) string {
 // report says so; mage report afterwards checks nothing and says that.
 func TestRemoteEngineOverTCP(t *testing.T) {
 	host, _ := remoteEngine(t)
-	t.Setenv("DOCKER_HOST", host)
 	ctx := context.Background()
-	opts, log := remoteOptions(t)
+	opts, log := remoteOptions(t, host)
 	if err := run(ctx, opts, All); err != nil {
 		t.Fatalf("mage all on %s: %v", host, err)
 	}
@@ -161,19 +160,13 @@ func newContext(t *testing.T, host string) string {
 	return name
 }
 
-// unsetenv unsets k for the test, and sets it back after.
-func unsetenv(t *testing.T, k string) {
-	t.Setenv(k, "")
-	os.Unsetenv(k)
-}
-
 // The same through a docker context (DOCKER_CONTEXT), with DOCKER_HOST unset.
 func TestRemoteEngineThroughAContext(t *testing.T) {
 	host, _ := remoteEngine(t)
 	name := newContext(t, host)
-	unsetenv(t, "DOCKER_HOST")
-	t.Setenv("DOCKER_CONTEXT", name)
 	opts := testOptions(t, matrix[3:]...) // the echo variants: the check that needs the engine's host
+	setEnv(&opts, "DOCKER_HOST", "")
+	setEnv(&opts, "DOCKER_CONTEXT", name)
 	opts.CacheDir = t.TempDir()
 	log := &syncBuffer{t: t}
 	opts.Log = log
@@ -197,9 +190,9 @@ func TestDeadContextIsNamed(t *testing.T) {
 		t.Skip("no docker CLI")
 	}
 	name := newContext(t, "unix:///nonexistent/docker.sock")
-	unsetenv(t, "DOCKER_HOST")
-	t.Setenv("DOCKER_CONTEXT", name)
 	opts := testOptions(t)
+	setEnv(&opts, "DOCKER_HOST", "")
+	setEnv(&opts, "DOCKER_CONTEXT", name)
 	err := run(context.Background(), opts, VerifyOnly)
 	if err == nil {
 		t.Fatal("Run on a dead context = nil, want an error")
@@ -224,8 +217,7 @@ func TestRemoteEngineDiesMidRun(t *testing.T) {
 	if os.Geteuid() != 0 {
 		dockertest.Missing(t, dockertest.TestHost, "killing and restarting it (.ci/testhost kill and start) needs root")
 	}
-	t.Setenv("DOCKER_HOST", host)
-	opts, log := remoteOptions(t)
+	opts, log := remoteOptions(t, host)
 	opts.Jobs = 1 // one variant after another, so that the kill lands mid-run
 	log.ok = make(chan struct{})
 	ok := log.ok

@@ -44,8 +44,8 @@ func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
 	bases := []string{alpineLike(t, c, "a"), alpineLike(t, c, "b")}
 	var runs []*Run
 	for _, base := range bases {
-		t.Setenv("ALPINE_IMAGE", base)
 		opts := testOptions(t, hello)
+		setEnv(&opts, "ALPINE_IMAGE", base)
 		opts.Namespace = ns
 		runs = append(runs, prepare(t, opts))
 	}
@@ -167,8 +167,8 @@ func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
 func TestABaseOverrideWithControlCharactersIsRefusedQuoted(t *testing.T) {
 	c := dockertest.Client(t)
 	for _, value := range []string{"x:1\r", "alpine:3.22 "} {
-		t.Setenv("ALPINE_IMAGE", value)
 		opts := testOptions(t, matrix[1])
+		setEnv(&opts, "ALPINE_IMAGE", value)
 		opts.Namespace = sandbox.Namespace + "/refused-" + newID()
 		err := run(context.Background(), opts, All)
 		want := "ALPINE_IMAGE=" + strconv.Quote(value) + ": an image reference has no whitespace or control characters"
@@ -199,8 +199,8 @@ func TestAFirstRunWithoutBusyboxIsQuiet(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", bin)
-	t.Setenv("ALPINE_IMAGE", "")
 	opts := testOptions(t, matrix[1], matrix[2], matrix[4]) // hello/alpine, hello/scratch, echo/alpine
+	setEnv(&opts, "ALPINE_IMAGE", "")
 	opts.Namespace = sandbox.Namespace + "/no-busybox-" + newID()
 	t.Cleanup(func() { removeImages(t, opts.Namespace) })
 	log := &syncBuffer{t: t}
