@@ -8,7 +8,7 @@ package main
 import (
 	"context"
 
-	"github.com/go-multistage/multistage/internal/bench"
+	"github.com/go-multistage/multistage/bench"
 	"github.com/go-multistage/multistage/internal/pipeline"
 )
 

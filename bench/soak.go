@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
-	"github.com/go-multistage/multistage/internal/load"
+	"github.com/go-multistage/multistage/bench/load"
 	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"

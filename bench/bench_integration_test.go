@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
-	"github.com/go-multistage/multistage/internal/load"
+	"github.com/go-multistage/multistage/bench/load"
 	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"

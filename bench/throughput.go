@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
-	"github.com/go-multistage/multistage/internal/load"
+	"github.com/go-multistage/multistage/bench/load"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
