@@ -139,6 +139,22 @@ func (c *Client) Platform(ctx context.Context) (string, error) {
 	return p, nil
 }
 
+// APIVersion is the highest Engine API version the engine speaks, as
+// docker version says it: "1.52". Unlike the engine's version string
+// ("29.0.1", "v2.0.0-beta.24", a vendor's own), it has one shape on every
+// engine; what it means is the caller's to decide.
+func (c *Client) APIVersion(ctx context.Context) (string, error) {
+	out, err := c.cmd(ctx, "version", "--format", "{{.Server.APIVersion}}")
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(out)
+	if v == "" || strings.ContainsAny(v, " \n") {
+		return "", fmt.Errorf("docker version: unexpected Server.APIVersion %.100q", out)
+	}
+	return v, nil
+}
+
 // cmd runs docker with args and returns its stdout.
 func (c *Client) cmd(ctx context.Context, args ...string) (string, error) {
 	out, err := c.child(ctx, proc.Cmd{Args: append([]string{c.Docker}, args...)})
