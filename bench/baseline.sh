@@ -4,11 +4,12 @@
 # build with the engine's default builder from the naive Dockerfiles beside
 # this script (no cache mounts), then a `docker run` that checks it works.
 #
-# The default builder is what `docker build` gives a user of this engine,
-# asked of `docker version`, never assumed: the legacy builder on engines
-# older than 23 (DOCKER_BUILDKIT=0 docker build), BuildKit on 23 and later,
-# reached through buildx as the project reaches it ($BUILDX, else the docker
-# CLI's buildx plugin).
+# The default builder is what `docker build` gives a user of this engine:
+# the legacy builder on engines older than 23 (DOCKER_BUILDKIT=0 docker
+# build), BuildKit on 23 and later, reached through buildx as the project
+# reaches it ($BUILDX, else the docker CLI's buildx plugin). mage bench
+# decides which from the engine's API version and says so in
+# BASELINE_BUILDER; this script does not decide it again.
 #
 # The context is the repository root, as the user has it. The legacy builder
 # reads only the .dockerignore at the context root (it ignores a
@@ -20,6 +21,8 @@
 #        bench/baseline.sh --builder  print the builder line (below), and exit
 #
 # Environment:
+#   BASELINE_BUILDER        legacy or buildkit: the engine's default builder
+#                           (required; mage bench decides it)
 #   GO_IMAGE, ALPINE_IMAGE  the bases (default: the Dockerfiles' own);
 #                           mage bench passes the ones the project resolved
 #   BUILDX                  a buildx binary, for BuildKit (mage bench passes
@@ -28,8 +31,8 @@
 #   BASELINE_IDS            a file to append the ID of every image the
 #                           legacy builder makes to, intermediate ones too,
 #                           so that its untagged build stages can be removed
-# Prints on stdout, first, the builder line: "legacy: <how, and why>" or
-# "buildkit: <how, and why>"; then one line per image: name, build seconds,
+# Prints on stdout, first, the builder line: "legacy: <command>" or
+# "buildkit: <command>"; then one line per image: name, build seconds,
 # run seconds. Builder output goes to stderr. Every container it starts is
 # removed.
 set -euo pipefail
@@ -42,19 +45,13 @@ ids=${BASELINE_IDS:-/dev/null}
 project_label=dev.go-multistage.project=baseline
 run_label=dev.go-multistage.baseline-run=$run
 
-# The engine's default builder: the legacy one before Engine 23, BuildKit
-# from 23 on (Engine 23.0 made BuildKit the default builder on Linux).
-server=$(docker version --format '{{.Server.Version}}')
-major=${server%%.*}
-if ! [[ $major =~ ^[0-9]+$ ]]; then
-	echo "docker version: server version '$server' has no major version number: cannot tell the engine's default builder" >&2
-	exit 1
-fi
-if [ "$major" -lt 23 ]; then
+case ${BASELINE_BUILDER:-} in
+legacy)
 	builder=(docker build)
 	export DOCKER_BUILDKIT=0
-	builder_line="legacy: DOCKER_BUILDKIT=0 docker build (the default builder of Docker Engine $server, older than 23)"
-else
+	builder_line="legacy: DOCKER_BUILDKIT=0 docker build"
+	;;
+buildkit)
 	if [ -n "${BUILDX:-}" ]; then
 		if ! "$BUILDX" version >/dev/null; then
 			echo "BUILDX=$BUILDX does not run" >&2
@@ -64,13 +61,18 @@ else
 	elif docker buildx version >/dev/null 2>&1; then
 		builder=(docker buildx build)
 	else
-		echo "Docker Engine $server builds with BuildKit by default, and neither \$BUILDX nor the docker CLI's buildx plugin is there: install docker-buildx-plugin or set BUILDX" >&2
+		echo "BASELINE_BUILDER=buildkit, and neither \$BUILDX nor the docker CLI's buildx plugin is there: install docker-buildx-plugin or set BUILDX" >&2
 		exit 1
 	fi
 	# --load: into the engine's image store, where docker run finds it.
 	builder+=(--progress=plain --load)
-	builder_line="buildkit: ${builder[*]} (BuildKit, the default builder of Docker Engine $server, 23 or later)"
-fi
+	builder_line="buildkit: ${builder[*]}"
+	;;
+*)
+	echo "BASELINE_BUILDER='${BASELINE_BUILDER:-}': want legacy or buildkit, the engine's default builder (mage bench decides it from the engine's API version)" >&2
+	exit 1
+	;;
+esac
 echo "$builder_line"
 [ "${1:-}" != --builder ] || exit 0
 

@@ -2,10 +2,11 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,13 +14,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/proc"
+	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
-// The goals, from the issue "Speed: prove it with a benchmark".
+// The goals the bench holds the project to.
 const (
 	warmGoal        = 1.2  // warm mage all ≤ this × the floor
 	incrementalGoal = 1.5  // mage all after an edit ≤ this × warm, on Engine 23 and later
@@ -35,13 +38,22 @@ const editedApp = "hello"
 // bencher is one bench run: what it measures with, and what it found.
 type bencher struct {
 	cfg  Config
-	opts pipeline.Options // for the measured `mage all` runs
-	log  io.Writer        // progress
-	s    *pipeline.Session
-	c    *docker.Client
+	opts pipeline.Options // the bench's own, for the measured runs: their progress and report go nowhere
+	log  io.Writer        // the bench's progress
+	run  proc.Runner      // go, bash and the host servers
+	c    *docker.Client   // the bench's own docker client
+	id   string           // labels the containers the bench starts, and tags its edits
 	tmp  string
 	res  Results
-	eng  docker.Engine
+
+	// From the first, untimed run: the matrix in its namespace, each
+	// variant's image ID, its bases and its report.
+	matrix []variant.Variant
+	images map[string]string // image ID by variant name
+	bases  bases.Bases
+	report *report.Report
+
+	api  string   // the engine's API version
 	base baseline // the builder bench/baseline.sh uses on this engine
 	warm float64  // median warm `mage all`, seconds
 }
@@ -51,19 +63,13 @@ type bencher struct {
 // when any target missed (MissError), so that a bench can gate; whatever was
 // measured is printed first either way.
 func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
-	b := &bencher{cfg: cfg, log: opts.Log, opts: opts}
-	// The measured runs keep their progress and report to themselves, and
-	// write no report file: only what a plain `mage all` does is measured.
-	getenv := opts.Env
-	b.opts.Env = func(k string) string {
-		switch k {
-		case "REPORT_FILE", "GITHUB_STEP_SUMMARY", "REPORT_FORMAT":
-			return ""
-		}
-		return getenv(k)
+	b := &bencher{cfg: cfg, log: opts.Log, opts: measuredOptions(opts), run: opts.Runner, id: newID()}
+	if b.log == nil {
+		b.log = io.Discard
 	}
-	b.opts.Log, b.opts.Out = io.Discard, io.Discard
-
+	if b.run == nil {
+		b.run = proc.Exec
+	}
 	b.tmp, err = os.MkdirTemp("", "multistage-bench-*")
 	if err != nil {
 		return err
@@ -75,8 +81,8 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 		name string
 		run  func(context.Context) error
 	}{
-		{"preparing: every image current", b.prepare},                // untimed: the images the rest measures
-		{"sizes: scratch images against stripped binaries", b.sizes}, // cheap, first
+		{"preparing: every image current, verified and measured", b.prepare}, // untimed: the images the rest measures
+		{"sizes: scratch images against stripped binaries", b.sizes},         // cheap, first
 		{"warm mage all against the floor", b.warmAndFloor},
 		{"throughput: the echo binary against bare net/http, both host processes", b.throughput},
 		{"mage all after editing " + editedApp, b.incremental},
@@ -90,7 +96,30 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 			break
 		}
 	}
-	return finish(opts.Out, opts.Log, b.res, err)
+	return finish(opts.Out, b.log, b.res, err)
+}
+
+// measuredOptions are the bench's own options for the runs it measures,
+// made from opts: their progress and report go nowhere, and they write no
+// report file, so that only what a plain `mage all` does is measured.
+func measuredOptions(opts pipeline.Options) pipeline.Options {
+	getenv := opts.Env
+	opts.Env = func(k string) string {
+		switch k {
+		case "REPORT_FILE", "GITHUB_STEP_SUMMARY", "REPORT_FORMAT":
+			return ""
+		}
+		return getenv(k)
+	}
+	opts.Log, opts.Out = io.Discard, io.Discard
+	return opts
+}
+
+// newID labels what one bench or soak starts.
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // finish prints res on out and each miss on log, then returns err joined
@@ -133,8 +162,10 @@ func (b *bencher) say(format string, args ...any) {
 	fmt.Fprintf(b.log, "bench: "+format+"\n", args...)
 }
 
-// prepare finds docker, BuildKit and the bases once, undoes an edit a
-// killed bench left behind, and builds whatever is not current, untimed.
+// prepare undoes an edit a killed bench left behind, then runs `mage all`
+// once, untimed: every image current, verified and measured, so that the
+// warm runs are warm. That run gives the rest the matrix in its namespace,
+// the image IDs, the bases and the report the sizes are read from.
 func (b *bencher) prepare(ctx context.Context) error {
 	path, backup := b.editPaths()
 	if restored, err := Recover(path, backup); err != nil {
@@ -143,26 +174,42 @@ func (b *bencher) prepare(ctx context.Context) error {
 		b.say("an earlier bench left %s edited: restored it from %s", path, backup)
 	}
 	opts := b.opts
-	opts.Log = b.log // say which stand-ins are used, once
-	s, err := pipeline.Prepare(ctx, opts)
+	opts.Log = prefixed{b.log, "bench: untimed: "} // which engine, which stand-ins, once
+	res, err := pipeline.Execute(ctx, opts, pipeline.All)
 	if err != nil {
+		return fmt.Errorf("building, verifying and measuring every image first: %w", err)
+	}
+	if res.Report == nil || len(res.Report.Images) != len(res.Outcomes) {
+		return errors.New("the first run gave no report of every image")
+	}
+	b.bases, b.report, b.images = res.Bases, res.Report, map[string]string{}
+	for _, o := range res.Outcomes {
+		b.matrix = append(b.matrix, o.Variant)
+		b.images[o.Variant.Name()] = o.Build.ID
+	}
+	// The bench's own client, for what it does beside the runs: the
+	// baseline, the containers it loads, the images it removes.
+	if b.c, err = docker.New(ctx, b.opts.Runner, b.opts.Env); err != nil {
 		return err
 	}
-	s.Opts.Log = io.Discard
-	b.s, b.c = s, s.Docker
-	opts.Log = prefixed{b.log, "bench: untimed: "}
-	if err := pipeline.Run(ctx, opts, pipeline.Plan{Verify: true}); err != nil {
-		return fmt.Errorf("building and verifying every image first: %w", err)
+	if err := b.c.FindBuilder(ctx, b.opts.CacheDir, io.Discard); err != nil {
+		return err
 	}
 	// Go builds the bootstrap and Mage the magefile once; the warm runs of
 	// the real command then start as a user's second run does.
 	if err := b.goRunMage(ctx, "-l"); err != nil {
 		return err
 	}
-	if b.eng, err = b.c.Engine(ctx); err != nil {
+	if b.res.Engine = b.report.Engine; b.res.Engine == "" {
+		e, err := b.c.Engine(ctx)
+		if err != nil {
+			return err
+		}
+		b.res.Engine = e.String()
+	}
+	if b.api, err = b.c.APIVersion(ctx); err != nil {
 		return err
 	}
-	b.res.Engine = b.eng.String()
 	if b.base, err = b.baselineBuilder(ctx); err != nil {
 		return err
 	}
@@ -172,11 +219,11 @@ func (b *bencher) prepare(ctx context.Context) error {
 
 func (b *bencher) header() {
 	b.res.Header = append(b.res.Header,
-		fmt.Sprintf("Engine: %s.", b.eng),
+		fmt.Sprintf("Engine: %s, API %s.", b.res.Engine, b.api),
 		fmt.Sprintf("Machine: %d cores, %s/%s, %s.", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version()),
-		fmt.Sprintf("Bases (both sides): GO_IMAGE=`%s`, ALPINE_IMAGE=`%s`.", b.s.Bases["GO_IMAGE"].Ref, b.s.Bases["ALPINE_IMAGE"].Ref),
-		fmt.Sprintf("Project builder: `%s` (BuildKit). Baseline builder: the engine's default, asked of `docker version`: %s.", proc.Quote(b.c.Builder), b.base.how),
-		"Timing: the cold, warm and after-an-edit `mage all` figures are `pipeline.Run` timed in the bench's process, as the target runs it: "+
+		fmt.Sprintf("Bases (both sides): GO_IMAGE=`%s`, ALPINE_IMAGE=`%s`.", b.bases["GO_IMAGE"].Ref, b.bases["ALPINE_IMAGE"].Ref),
+		fmt.Sprintf("Project builder: `%s` (BuildKit). Baseline builder: the engine's default, %s: %s.", proc.Quote(b.c.Builder), b.base.why, b.base.how),
+		"Timing: every `mage all`, cold, warm or after an edit, and the floor are `pipeline.Execute` in the bench's process, as the targets run it, timed by the run's own step timings (`Result.Timings`): "+
 			"they leave out the start-up of `go run mage.go` (Go building the bootstrap, Mage its magefile binary; both cached after a first run), which a user also pays. "+
 			"The row \"warm `go run mage.go all`\" times the real command, start-up included.",
 		"Cold means: "+coldMeans+".",
@@ -188,9 +235,9 @@ func (b *bencher) header() {
 // goRunMage runs `go run mage.go args...` from the repository root, as a
 // user types it, with this run's cache directory and no report file.
 func (b *bencher) goRunMage(ctx context.Context, args ...string) error {
-	_, err := b.c.Run(ctx, proc.Cmd{
+	_, err := b.run(ctx, proc.Cmd{
 		Args: append([]string{"go", "-C", b.opts.Root, "run", "mage.go"}, args...),
-		Env:  []string{"MULTISTAGE_CACHE=" + b.opts.CacheDir, "REPORT_FILE=", "GITHUB_STEP_SUMMARY=", "REPORT_FORMAT="},
+		Env:  append(b.c.ChildEnv(), "MULTISTAGE_CACHE="+b.opts.CacheDir, "REPORT_FILE=", "GITHUB_STEP_SUMMARY=", "REPORT_FORMAT="),
 	})
 	if err != nil {
 		return fmt.Errorf("go run mage.go %s: %w", strings.Join(args, " "), err)
@@ -198,40 +245,31 @@ func (b *bencher) goRunMage(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// run is one measured `mage all`.
-type run struct {
-	total, build, report float64 // seconds; report is NaN when none was printed
-	lines                []string
-}
-
-// mageAll runs `mage all` in this process with opts, as the target does,
-// and times it.
-func (b *bencher) mageAll(ctx context.Context, opts pipeline.Options) (run, error) {
-	logs, out := newStamps(), newStamps()
-	opts.Log, opts.Out = logs, out
-	start := time.Now()
-	err := pipeline.Run(ctx, opts, pipeline.Plan{Verify: true, Report: true})
-	end := time.Now()
-	r := run{total: end.Sub(start).Seconds(), build: math.NaN(), report: math.NaN(), lines: logs.Lines()}
-	if last := logs.LastProgress(); !last.IsZero() {
-		r.build = last.Sub(start).Seconds()
-		if !out.First().IsZero() {
-			r.report = end.Sub(last).Seconds()
-		}
-	}
+// execute runs target with opts, as its Mage target does, and reads the
+// run's figures from its result.
+func (b *bencher) execute(ctx context.Context, opts pipeline.Options, target pipeline.Target, name string) (run, error) {
+	res, err := pipeline.Execute(ctx, opts, target)
+	r := measured(target, res)
 	if err != nil {
-		return r, fmt.Errorf("mage all: %w", err)
+		return r, fmt.Errorf("%s: %w", name, err)
 	}
 	return r, nil
 }
 
+// mageAll is one measured `mage all`.
+func (b *bencher) mageAll(ctx context.Context, opts pipeline.Options) (run, error) {
+	return b.execute(ctx, opts, pipeline.All, "mage all")
+}
+
 // phases adds the medians of runs to the where-the-time-goes table.
 func (b *bencher) phases(name string, runs []run) {
-	var build, report, total []float64
+	var prepare, variants, gather, report, total []float64
 	for _, r := range runs {
-		build, report, total = append(build, r.build), append(report, r.report), append(total, r.total)
+		prepare, variants, gather = append(prepare, r.prepare), append(variants, r.variants), append(gather, r.gather)
+		report, total = append(report, r.report), append(total, r.total)
 	}
-	b.res.Phases = append(b.res.Phases, Phases{Run: name, Build: median(build), Report: median(report), Total: median(total), Runs: len(runs)})
+	b.res.Phases = append(b.res.Phases, Phases{Run: name, Prepare: median(prepare), Variants: median(variants), Gather: median(gather),
+		Report: median(report), Total: median(total), Runs: len(runs)})
 }
 
 func timed(f func() error) (float64, error) {
@@ -240,38 +278,10 @@ func timed(f func() error) (float64, error) {
 	return time.Since(start).Seconds(), err
 }
 
-// imageIDs is the ID of every variant's image, "" for a missing one.
-func (b *bencher) imageIDs(ctx context.Context) (map[string]string, error) {
-	ids := map[string]string{}
-	for _, v := range variant.Matrix {
-		info, err := b.c.Inspect(ctx, v.Image())
-		switch {
-		case errors.Is(err, docker.ErrNotFound):
-		case err != nil:
-			return nil, err
-		default:
-			ids[v.Name()] = info.ID
-		}
-	}
-	return ids, nil
-}
-
-// Rebuilt names the variants whose image ID differs between before and
-// after, in matrix order.
-func Rebuilt(before, after map[string]string) []string {
+// variantsOf names the variants of app in matrix, in its order.
+func variantsOf(matrix []variant.Variant, app string) []string {
 	var names []string
-	for _, v := range variant.Matrix {
-		if before[v.Name()] != after[v.Name()] {
-			names = append(names, v.Name())
-		}
-	}
-	return names
-}
-
-// variantsOf names the variants of app, in matrix order.
-func variantsOf(app string) []string {
-	var names []string
-	for _, v := range variant.Matrix {
+	for _, v := range matrix {
 		if v.App == app {
 			names = append(names, v.Name())
 		}
@@ -280,57 +290,51 @@ func variantsOf(app string) []string {
 }
 
 func (b *bencher) warmAndFloor(ctx context.Context) error {
-	before, err := b.imageIDs(ctx)
-	if err != nil {
-		return err
-	}
-	floor := Measurement{Name: "floor: every image run and verified once (Session.Verify)", Unit: Seconds}
+	floor := Measurement{Name: "floor: every image run and verified once, building nothing (`pipeline.CheckOnly`)", Unit: Seconds}
+	checks := Measurement{Name: "floor, part: the checks alone (`CheckOnly`'s Variants step)", Unit: Seconds}
 	warm := Measurement{Name: "warm `mage all`, nothing changed, in-process (no `go run mage.go` start-up)", Unit: Seconds}
 	command := Measurement{Name: "warm `go run mage.go all`, nothing changed: the real command, start-up included", Unit: Seconds}
-	prep := Measurement{Name: "warm, part: pipeline.Prepare alone (docker, BuildKit, bases)", Unit: Seconds}
-	check := Measurement{Name: "warm, part: the up-to-date check alone (Session.Build, no verify)", Unit: Seconds}
+	prep := Measurement{Name: "warm, part: the Prepare step (docker, BuildKit, bases, sources, images)", Unit: Seconds}
+	check := Measurement{Name: "warm, part: the up-to-date check (every variant's building step, summed)", Unit: Seconds}
 	var runs []run
+	var rebuilt []string
 	for i := range b.cfg.WarmRuns {
 		// Alternated, so that drift in the machine hits both alike.
-		d, err := timed(func() error { _, err := b.s.Verify(ctx); return err })
+		f, err := b.execute(ctx, b.opts, pipeline.CheckOnly, "the floor")
 		if err != nil {
-			return fmt.Errorf("the floor: %w", err)
+			return err
 		}
-		floor.Values = append(floor.Values, d)
+		floor.Values, checks.Values = append(floor.Values, f.total), append(checks.Values, f.variants)
 		r, err := b.mageAll(ctx, b.opts)
 		if err != nil {
 			return err
 		}
 		runs, warm.Values = append(runs, r), append(warm.Values, r.total)
+		prep.Values, check.Values = append(prep.Values, r.prepare), append(check.Values, r.upToDate)
+		for _, name := range r.rebuilt {
+			if !slices.Contains(rebuilt, name) {
+				rebuilt = append(rebuilt, name)
+			}
+		}
 		cmd, err := timed(func() error { return b.goRunMage(ctx, "all") })
 		if err != nil {
 			return err
 		}
 		command.Values = append(command.Values, cmd)
-		d, err = timed(func() error { _, err := pipeline.Prepare(ctx, b.opts); return err })
-		if err != nil {
-			return err
-		}
-		prep.Values = append(prep.Values, d)
-		d, err = timed(func() error { _, err := b.s.Build(ctx, false); return err })
-		if err != nil {
-			return err
-		}
-		check.Values = append(check.Values, d)
-		b.say("run %d/%d: floor %.2fs, warm mage all %.2fs in-process, %.2fs as go run mage.go all (prepare %.2fs, up-to-date check %.2fs)", i+1, b.cfg.WarmRuns, floor.Values[i], r.total, cmd, prep.Values[i], d)
+		b.say("run %d/%d: floor %.2fs (checks %.2fs), warm mage all %.2fs in-process (prepare %.2fs, up-to-date check %.2fs), %.2fs as go run mage.go all",
+			i+1, b.cfg.WarmRuns, f.total, f.variants, r.total, r.prepare, r.upToDate, cmd)
 	}
-	after, err := b.imageIDs(ctx)
-	if err != nil {
-		return err
-	}
-	if changed := Rebuilt(before, after); len(changed) > 0 {
-		msg := fmt.Sprintf("**Warm runs rebuilt %s**: something changed their inputs while the bench ran (another edit in the tree?), so the warm figures include builds.", strings.Join(changed, ", "))
+	if len(rebuilt) > 0 {
+		msg := fmt.Sprintf("**Warm runs rebuilt %s**: something changed their inputs while the bench ran (another edit in the tree?), so the warm figures include builds.", strings.Join(rebuilt, ", "))
 		b.say("WARNING: %s", msg)
 		b.res.Notes = append(b.res.Notes, msg)
 	}
 	b.warm = warm.Median()
-	b.res.Measurements = append(b.res.Measurements, warm, command, floor, prep, check)
+	b.res.Measurements = append(b.res.Measurements, warm, command, floor, checks, prep, check)
 	b.phases("warm, in-process", runs)
+	if len(runs) > 0 {
+		b.res.Details = append(b.res.Details, Detail{Summary: "warm `mage all`, every step timed (last run): start, duration, step", Lines: runs[len(runs)-1].timeline})
+	}
 	b.res.Targets = append(b.res.Targets, AtMost("warm `mage all` (in-process) / floor", b.warm, floor.Median(), warmGoal,
 		fmt.Sprintf("%s / %s", Format(b.warm, Seconds), Format(floor.Median(), Seconds))))
 	return nil
@@ -368,37 +372,29 @@ func (b *bencher) incremental(ctx context.Context) (err error) {
 	}()
 
 	m := Measurement{Name: fmt.Sprintf("`mage all` after appending a comment to %s/main.go, in-process", editedApp), Unit: Seconds}
-	want := variantsOf(editedApp)
+	want := variantsOf(b.matrix, editedApp)
 	var runs []run
 	var wrong []string
 	for i := range b.cfg.IncrementalRuns {
-		before, err := b.imageIDs(ctx)
-		if err != nil {
-			return err
-		}
 		if err := ctx.Err(); err != nil {
 			return err // and no edit after the restore on cancel
 		}
 		// A tag no earlier bench used: an edit no build has seen.
-		if err := e.Touch(fmt.Sprintf("%s-%d", b.s.ID, i+1)); err != nil {
+		if err := e.Touch(fmt.Sprintf("%s-%d", b.id, i+1)); err != nil {
 			return err
 		}
 		r, err := b.mageAll(ctx, b.opts)
 		if err != nil {
 			return err
 		}
-		after, err := b.imageIDs(ctx)
-		if err != nil {
-			return err
-		}
-		rebuilt := Rebuilt(before, after)
-		if !slices.Equal(rebuilt, want) {
-			wrong = append(wrong, fmt.Sprintf("run %d rebuilt [%s]", i+1, strings.Join(rebuilt, ", ")))
+		if !slices.Equal(r.rebuilt, want) {
+			wrong = append(wrong, fmt.Sprintf("run %d rebuilt [%s]", i+1, strings.Join(r.rebuilt, ", ")))
 		}
 		runs, m.Values = append(runs, r), append(m.Values, r.total)
-		b.say("run %d/%d: %.2fs, rebuilt %s", i+1, b.cfg.IncrementalRuns, r.total, strings.Join(rebuilt, ", "))
+		b.say("run %d/%d: %.2fs (prepare %.2fs, build, verify, measure %.2fs, gather %.2fs, print and gate %.2fs), rebuilt %s",
+			i+1, b.cfg.IncrementalRuns, r.total, r.prepare, r.variants, r.gather, r.report, strings.Join(r.rebuilt, ", "))
 		if i == b.cfg.IncrementalRuns-1 {
-			b.res.Details = append(b.res.Details, Detail{Summary: fmt.Sprintf("`mage all` progress after editing %s (last run)", editedApp), Lines: r.lines})
+			b.res.Details = append(b.res.Details, Detail{Summary: fmt.Sprintf("`mage all` after editing %s, every step timed (last run): start, duration, step", editedApp), Lines: r.timeline})
 		}
 	}
 	if err := e.Restore(); err != nil {
@@ -406,7 +402,7 @@ func (b *bencher) incremental(ctx context.Context) (err error) {
 	}
 	// Rebuild the edited app's images from the restored source, untimed,
 	// so the bench leaves them as it found them.
-	if err := pipeline.Run(ctx, b.opts, pipeline.Plan{}); err != nil {
+	if _, err := pipeline.Execute(ctx, b.opts, pipeline.BuildOnly); err != nil {
 		return fmt.Errorf("rebuilding %s's images from the restored source: %w", editedApp, err)
 	}
 	b.res.Measurements = append(b.res.Measurements, m)
@@ -415,12 +411,8 @@ func (b *bencher) incremental(ctx context.Context) (err error) {
 	if len(wrong) > 0 {
 		measured, note = "no", strings.Join(wrong, "; ")
 	}
-	ratio, err := IncrementalTarget(AtMost(what, m.Median(), b.warm, incrementalGoal, fmt.Sprintf("%s / %s", Format(m.Median(), Seconds), Format(b.warm, Seconds))), b.eng)
-	if err != nil {
-		return err
-	}
 	b.res.Targets = append(b.res.Targets,
-		ratio,
+		IncrementalTarget(AtMost(what, m.Median(), b.warm, incrementalGoal, fmt.Sprintf("%s / %s", Format(m.Median(), Seconds), Format(b.warm, Seconds))), b.base, b.api),
 		Check(which, len(wrong) == 0, measured, "exactly "+strings.Join(want, ", "), note),
 	)
 	return nil

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-multistage/multistage/bench/load"
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
-	"github.com/go-multistage/multistage/bench/load"
 	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
@@ -27,14 +28,16 @@ func echoOptions(t *testing.T) pipeline.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Root = "../.."
+	opts.Root = ".."
 	opts.Namespace, opts.CacheDir = sandbox.Namespace, sandbox.CacheDir
 	opts.Log, opts.Out = io.Discard, &bytes.Buffer{}
 	return opts
 }
 
-// echoSession builds the echo server on scratch if it is not current.
-func echoSession(t *testing.T) (*pipeline.Session, variant.Variant) {
+// echoBuilt builds the echo server on scratch if it is not current, as
+// the soak does: through pipeline.Execute. It returns a docker client of
+// the test's own, the variant in the sandbox's namespace and its image ID.
+func echoBuilt(t *testing.T) (*docker.Client, variant.Variant, string) {
 	t.Helper()
 	v, err := echoScratch(variant.Matrix)
 	if err != nil {
@@ -42,14 +45,16 @@ func echoSession(t *testing.T) (*pipeline.Session, variant.Variant) {
 	}
 	opts := echoOptions(t)
 	opts.Matrix = []variant.Variant{v}
-	s, err := pipeline.Prepare(context.Background(), opts)
+	res, err := pipeline.Execute(context.Background(), opts, pipeline.BuildOnly)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Build(context.Background(), false); err != nil {
+	c, err := docker.New(context.Background(), opts.Runner, opts.Env)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return s, s.Opts.Matrix[0] // in the sandbox's namespace
+	o := res.Outcomes[0]
+	return c, o.Variant, o.Build.ID
 }
 
 func exists(t *testing.T, c *docker.Client, name string) bool {
@@ -62,14 +67,14 @@ func exists(t *testing.T, c *docker.Client, name string) bool {
 }
 
 func TestEchoAnswersOnItsBridgeAddressAndOnTheHostNetwork(t *testing.T) {
-	s, v := echoSession(t)
+	c, v, image := echoBuilt(t)
 	ctx := context.Background()
 	addr, err := freeLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, hostAddr := range []string{"", addr} {
-		srv, stop, err := startContainer(ctx, s.Docker, v, s.ID, hostAddr)
+		srv, stop, err := startContainer(ctx, c, v, image, newID(), hostAddr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +87,7 @@ func TestEchoAnswersOnItsBridgeAddressAndOnTheHostNetwork(t *testing.T) {
 		if err != nil || res.OK != 500 || res.Failed() != 0 {
 			t.Errorf("load on %s = %s, %v; want 500 good answers", srv.URL, res, err)
 		}
-		if exists(t, s.Docker, srv.Name) {
+		if exists(t, c, srv.Name) {
 			t.Errorf("container %s is still there after stop", srv.Name)
 		}
 	}
@@ -91,7 +96,7 @@ func TestEchoAnswersOnItsBridgeAddressAndOnTheHostNetwork(t *testing.T) {
 func TestShortSoakPasses(t *testing.T) {
 	// A second of load is too short for two docker stats samples (each
 	// takes about 2 s on Engine 20.10): the soak goes on until it has them.
-	echoSession(t) // the image, built if need be, outside the soak's timing
+	echoBuilt(t) // the image, built if need be, outside the soak's timing
 	opts := echoOptions(t)
 	cfg := SoakConfig{Time: time.Second, Conns: 4, Requests: 5_000_000, SampleEvery: 500 * time.Millisecond, SlackMiB: 4, GrowthPct: 25}
 	if err := Soak(context.Background(), opts, cfg); err != nil {
@@ -105,25 +110,21 @@ func TestShortSoakPasses(t *testing.T) {
 	}
 }
 
-// The engine named in the results' title, and the builder the baseline
-// script chooses, agree with what this engine says of itself.
+// The builder the bench decides from this engine's API version is the
+// one the baseline script builds with, and what `docker build` gives here.
 func TestEngineAndBaselineBuilder(t *testing.T) {
 	c := dockertest.Client(t)
 	ctx := context.Background()
-	e, err := c.Engine(ctx)
+	api, err := c.APIVersion(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	version, err := c.Ping(ctx)
-	if err != nil || version != e.Version {
-		t.Errorf("docker info says version %q, docker version %q (%v)", e.Version, version, err)
-	}
-	buildKit, err := e.BuildKitDefault()
+	kind, why, err := DefaultBuilder(api)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("on this engine: %v", err)
 	}
-	cmd := proc.Cmd{Args: []string{"bash", "../../bench/baseline.sh", "--builder"}, Env: c.ChildEnv()}
-	if buildKit {
+	b := &bencher{c: c, run: proc.Exec, api: api, opts: pipeline.Options{Root: ".."}}
+	if kind == BuildKit {
 		opts, err := pipeline.DefaultOptions()
 		if err != nil {
 			t.Fatal(err)
@@ -131,33 +132,61 @@ func TestEngineAndBaselineBuilder(t *testing.T) {
 		if err := c.FindBuilder(ctx, opts.CacheDir, io.Discard); err != nil {
 			t.Skipf("no buildx here, so the baseline cannot build with BuildKit: %v", err)
 		}
-		if c.Builder[0] != c.Docker {
-			cmd.Env = append(cmd.Env, "BUILDX="+c.Builder[0])
+	}
+	base, err := b.baselineBuilder(ctx)
+	if err != nil || base.kind != kind {
+		t.Fatalf("baselineBuilder() on API %s = %+v, %v; want %s", api, base, err, kind)
+	}
+	e, err := c.Engine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s, API %s: %s, %s", e, api, why, base.how)
+}
+
+// One measured run's parts, read from its Timings: the step names the
+// bench looks for are the ones a real run has.
+func TestAMeasuredRunHasItsParts(t *testing.T) {
+	c, v, _ := echoBuilt(t)
+	opts := echoOptions(t)
+	opts.Matrix = []variant.Variant{v}
+	b := &bencher{c: c, run: proc.Exec, opts: measuredOptions(opts)}
+	ctx := context.Background()
+	all, err := b.mageAll(ctx, b.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]float64{"total": all.total, "prepare": all.prepare, "variants": all.variants, "checked": all.checked,
+		"gather": all.gather, "report": all.report, "up-to-date check": all.upToDate} {
+		if math.IsNaN(f) || f < 0 || f > all.total {
+			t.Errorf("mage all: %s = %v, want a figure within the total %v\n%s", name, f, all.total, strings.Join(all.timeline, "\n"))
 		}
 	}
-	out, err := c.Run(ctx, cmd)
+	floor, err := b.execute(ctx, b.opts, pipeline.CheckOnly, "the floor")
 	if err != nil {
-		t.Fatalf("baseline.sh --builder: %v", err)
+		t.Fatal(err)
 	}
-	got, err := ParseBuilderLine(out)
-	if err != nil || got.buildKit() != buildKit {
-		t.Errorf("on %s, baseline.sh --builder = %q (%v); want BuildKit %v", e, out, err, buildKit)
+	if math.IsNaN(floor.variants) || !math.IsNaN(floor.gather) || !math.IsNaN(floor.report) || floor.rebuilt != nil {
+		t.Errorf("the floor: variants %v, gather %v, report %v, rebuilt %q; want only the checks, nothing built", floor.variants, floor.gather, floor.report, floor.rebuilt)
 	}
-	t.Logf("%s; baseline: %s", e, got.how)
+	t.Logf("mage all:\n%s", strings.Join(all.timeline, "\n"))
 }
 
 // The throughput step, with a load small enough for a test: the target's
 // two host processes always, the container diagnostics where they answer.
 func TestThroughputStep(t *testing.T) {
-	s, _ := echoSession(t)
+	c, v, image := echoBuilt(t)
 	var log bytes.Buffer
 	b := &bencher{
-		cfg:  Config{LoadRounds: 1, LoadConns: 2, LoadRequests: 300, LoadTime: 5 * time.Second},
-		opts: echoOptions(t),
-		log:  &log,
-		s:    s,
-		c:    s.Docker,
-		tmp:  t.TempDir(),
+		cfg:    Config{LoadRounds: 1, LoadConns: 2, LoadRequests: 300, LoadTime: 5 * time.Second},
+		opts:   echoOptions(t),
+		log:    &log,
+		run:    proc.Exec,
+		c:      c,
+		id:     newID(),
+		tmp:    t.TempDir(),
+		matrix: []variant.Variant{v},
+		images: map[string]string{v.Name(): image},
 	}
 	if err := b.throughput(context.Background()); err != nil {
 		t.Fatalf("throughput() = %v\n%s", err, log.String())

@@ -46,7 +46,7 @@ func (b *bencher) cold(ctx context.Context) error {
 		}
 	}()
 	builder := b.base
-	b.say("the baseline builds with the engine's default builder: %s", builder.how)
+	b.say("the baseline builds with the engine's default builder, %s: %s", builder.why, builder.how)
 	base := Measurement{Name: fmt.Sprintf("baseline script, cold (bench/baseline.sh, %s builder)", builder.kind), Unit: Seconds}
 	cold := Measurement{Name: "cold `mage all`, in-process (" + coldMeans + ")", Unit: Seconds}
 	var runs []run
@@ -61,7 +61,7 @@ func (b *bencher) cold(ctx context.Context) error {
 				}
 			}
 			b.say("baseline run %d/%d: bench/baseline.sh (about two minutes here)", i+1, b.cfg.BaselineRuns)
-			d, lines, err := b.runBaseline(ctx, fmt.Sprintf("%s-%d", b.s.ID, i+1), ids)
+			d, lines, err := b.runBaseline(ctx, fmt.Sprintf("%s-%d", b.id, i+1), ids)
 			if err != nil {
 				return fmt.Errorf("bench/baseline.sh: %w", err)
 			}
@@ -90,9 +90,9 @@ func (b *bencher) cold(ctx context.Context) error {
 				return err
 			}
 			runs, cold.Values = append(runs, r), append(cold.Values, r.total)
-			b.say("cold mage all %d/%d: %.1fs (prepare, build, verify %.1fs; report %.1fs)", i+1, b.cfg.ColdRuns, r.total, r.build, r.report)
+			b.say("cold mage all %d/%d: %.1fs (prepare %.1fs, build, verify, measure %.1fs, gather %.1fs, print and gate %.1fs)", i+1, b.cfg.ColdRuns, r.total, r.prepare, r.variants, r.gather, r.report)
 			if i == b.cfg.ColdRuns-1 {
-				b.res.Details = append(b.res.Details, Detail{Summary: "cold `mage all` progress (last run)", Lines: r.lines})
+				b.res.Details = append(b.res.Details, Detail{Summary: "cold `mage all`, every step timed (last run): start, duration, step", Lines: r.timeline})
 			}
 		}
 	}
@@ -103,7 +103,7 @@ func (b *bencher) cold(ctx context.Context) error {
 			"the engine's whole BuildKit cache, every project's, was emptied. With the figures cache empty, the report compresses every layer, the Go toolchain's too.")
 	}
 	if b.cfg.BaselineRuns > 0 {
-		b.res.Notes = append(b.res.Notes, "The baseline script used the engine's default builder, asked of `docker version`: "+builder.how+".")
+		b.res.Notes = append(b.res.Notes, "The baseline script used the engine's default builder, "+builder.why+" (the bench decides it and tells the script, BASELINE_BUILDER="+builder.kind+"): "+builder.how+".")
 		if builder.buildKit() {
 			b.res.Notes = append(b.res.Notes, "Every baseline run began with `docker builder prune --all --force` too, so BuildKit's cache from the run before did not make it warm, and with its images removed. "+
 				"It builds from the repository root as it is, with the root's `.dockerignore`: the same context the project sends; its naive `COPY . .` copies every app's source into every build.")
@@ -167,30 +167,33 @@ func ColdCache(dir, cacheDir string, builder []string) (string, error) {
 
 // baseline is the builder bench/baseline.sh uses on this engine.
 type baseline struct {
-	kind string // "legacy" or "buildkit"
-	how  string // the command, and why it is the default
+	kind string // Legacy or BuildKit: the engine's default, decided by DefaultBuilder
+	why  string // how that was decided
+	how  string // the command the script builds with, from its builder line
 }
 
-func (l baseline) buildKit() bool { return l.kind == "buildkit" }
+func (l baseline) buildKit() bool { return l.kind == BuildKit }
 
-// ParseBuilderLine reads the builder line bench/baseline.sh prints first.
-func ParseBuilderLine(line string) (baseline, error) {
+// ParseBuilderLine reads the builder line bench/baseline.sh prints first:
+// the builder it was told, and the command it builds with.
+func ParseBuilderLine(line string) (kind, how string, err error) {
 	kind, how, ok := strings.Cut(strings.TrimSpace(line), ": ")
-	if !ok || (kind != "legacy" && kind != "buildkit") || how == "" {
-		return baseline{}, fmt.Errorf("bench/baseline.sh: %q is not its builder line (\"legacy: …\" or \"buildkit: …\")", line)
+	if !ok || (kind != Legacy && kind != BuildKit) || how == "" {
+		return "", "", fmt.Errorf("bench/baseline.sh: %q is not its builder line (\"legacy: …\" or \"buildkit: …\")", line)
 	}
-	return baseline{kind: kind, how: how}, nil
+	return kind, how, nil
 }
 
-// baselineEnv is what bench/baseline.sh is told: the docker variables
-// the session decided from, its bases and, where the project's BuildKit is
-// a buildx binary, that binary.
-func (b *bencher) baselineEnv() []string {
-	// The docker variables the session decided from, so that the script's
-	// docker talks to the same engine and builder.
+// baselineEnv is what bench/baseline.sh is told: the docker variables the
+// bench decided from, the bases of the runs, the builder to use and, where
+// the project's BuildKit is a buildx binary, that binary.
+func (b *bencher) baselineEnv(kind string) []string {
+	// The docker variables, so that the script's docker talks to the same
+	// engine and builder.
 	env := append(b.c.ChildEnv(),
-		"GO_IMAGE="+b.s.Bases["GO_IMAGE"].Ref,
-		"ALPINE_IMAGE="+b.s.Bases["ALPINE_IMAGE"].Ref,
+		"GO_IMAGE="+b.bases["GO_IMAGE"].Ref,
+		"ALPINE_IMAGE="+b.bases["ALPINE_IMAGE"].Ref,
+		"BASELINE_BUILDER="+kind,
 	)
 	if len(b.c.Builder) > 0 && b.c.Builder[0] != b.c.Docker {
 		env = append(env, "BUILDX="+b.c.Builder[0])
@@ -198,25 +201,37 @@ func (b *bencher) baselineEnv() []string {
 	return env
 }
 
-// baselineBuilder asks bench/baseline.sh which builder it will use.
+// baselineBuilder decides the engine's default builder from its API
+// version, once, and asks bench/baseline.sh which command it builds with.
 func (b *bencher) baselineBuilder(ctx context.Context) (baseline, error) {
-	out, err := b.c.Run(ctx, proc.Cmd{
+	kind, why, err := DefaultBuilder(b.api)
+	if err != nil {
+		return baseline{}, err
+	}
+	out, err := b.run(ctx, proc.Cmd{
 		Args: []string{"bash", filepath.Join(b.opts.Root, "bench", "baseline.sh"), "--builder"},
-		Env:  b.baselineEnv(),
+		Env:  b.baselineEnv(kind),
 	})
 	if err != nil {
-		return baseline{}, fmt.Errorf("asking bench/baseline.sh for its builder: %w", err)
+		return baseline{}, fmt.Errorf("asking bench/baseline.sh for its %s builder: %w", kind, err)
 	}
-	return ParseBuilderLine(out)
+	said, how, err := ParseBuilderLine(out)
+	if err != nil {
+		return baseline{}, err
+	}
+	if said != kind {
+		return baseline{}, fmt.Errorf("bench/baseline.sh was told BASELINE_BUILDER=%s and said %q", kind, strings.TrimSpace(out))
+	}
+	return baseline{kind: kind, why: why, how: how}, nil
 }
 
-// runBaseline runs bench/baseline.sh on the session's bases and returns
+// runBaseline runs bench/baseline.sh on the runs' bases and returns
 // its wall time and its per-image lines.
 func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []string, error) {
 	start := time.Now()
-	out, err := b.c.Run(ctx, proc.Cmd{
+	out, err := b.run(ctx, proc.Cmd{
 		Args: []string{"bash", filepath.Join(b.opts.Root, "bench", "baseline.sh")},
-		Env:  append(b.baselineEnv(), "BASELINE_RUN="+run, "BASELINE_IDS="+ids),
+		Env:  append(b.baselineEnv(b.base.kind), "BASELINE_RUN="+run, "BASELINE_IDS="+ids),
 		// On cancel, the script's whole process group gets SIGTERM, so the
 		// docker build in it stops too and the script's trap removes its
 		// containers.
@@ -234,12 +249,12 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 		return took, nil, err
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	used, err := ParseBuilderLine(lines[0])
+	kind, how, err := ParseBuilderLine(lines[0])
 	if err != nil {
 		return took, nil, err
 	}
-	if used != b.base {
-		return took, nil, fmt.Errorf("bench/baseline.sh built with %q, not the %q it said it would", used.how, b.base.how)
+	if kind != b.base.kind || how != b.base.how {
+		return took, nil, fmt.Errorf("bench/baseline.sh built with %s %q, not the %s %q it said it would", kind, how, b.base.kind, b.base.how)
 	}
 	return took, lines[1:], nil
 }
@@ -317,10 +332,11 @@ func readLines(path string) ([]string, error) {
 	return lines, sc.Err()
 }
 
-// removeProjectImages removes every variant's image, and only those: the
-// bases stay, as a cold run on a machine that has them would find.
+// removeProjectImages removes every variant's image, in the runs'
+// namespace, and only those: the bases stay, as a cold run on a machine
+// that has them would find.
 func (b *bencher) removeProjectImages(ctx context.Context) error {
-	for _, v := range variant.Matrix {
+	for _, v := range b.matrix {
 		if err := b.c.RemoveImages(ctx, []string{v.Image()}, false); err != nil {
 			if _, ierr := b.c.Inspect(ctx, v.Image()); errors.Is(ierr, docker.ErrNotFound) {
 				continue // already gone

@@ -26,7 +26,7 @@ func TestColdCache(t *testing.T) {
 		t.Fatalf("ColdCache() = %q, %v; want %q", dir, err, cold)
 	}
 	if data, err := os.ReadFile(filepath.Join(cold, "buildx-v0.19.3", "buildx")); err != nil || string(data) != "buildx" {
-		t.Errorf("the cold cache's buildx = %q, %v; want the session's", data, err)
+		t.Errorf("the cold cache's buildx = %q, %v; want the one the project found", data, err)
 	}
 	if _, err := os.Stat(filepath.Join(cold, "facts")); !os.IsNotExist(err) {
 		t.Errorf("the cold cache has a facts directory (%v): it must start empty", err)

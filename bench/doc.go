@@ -1,25 +1,32 @@
 // Package bench proves the project's speed and size claims in one run and
-// soaks the echo server, for the Mage targets bench and soak.
+// soaks the echo server, for the Mage targets bench and soak. It is a tool
+// beside the product, not part of it: it watches the product only through
+// its public run API, pipeline.Execute, and no product package imports it.
 //
 // The bench times, in one run and as medians of several runs: a plain
 // script doing the original write-ups' steps one by one with the engine's
 // default builder (bench/baseline.sh: the legacy builder before Engine 23,
-// BuildKit from 23 on, as `docker version` says), a cold `mage all`
-// (project images removed, the engine's build cache pruned, an empty cache
-// directory, so no cached figure either; the bases kept), a warm one, the
-// floor (running and verifying every image once,
-// pipeline.Session.Verify), and one after an edit to hello's source. It
-// checks the scratch images against the stripped binaries built on the
-// host, and the echo server's binary against a bare net/http server
-// (bench/bare), both host processes on loopback; the same binary in its
-// container is measured beside them, a diagnostic of the container's own
-// cost. It prints, on stdout, a Markdown table titled with the engine and
-// its image store, of targets (PASS, MISS, SKIP, or INFO for a figure
-// shown but not held to a goal on this engine) and measurements; progress
-// goes to stderr. A run that missed a target, or could not measure, ends
-// with an error after printing everything.
+// BuildKit from 23 on, decided here from the engine's API version and
+// passed to the script), a cold `mage all` (project images removed, the
+// engine's build cache pruned, an empty cache directory, so no cached
+// figure either; the bases kept), a warm one, the floor (every image run
+// and verified once, building nothing: pipeline.CheckOnly), and one after
+// an edit to hello's source. It checks the scratch images against the
+// stripped binaries built on the host, and the echo server's binary
+// against a bare net/http server (bench/bare), both host processes on
+// loopback; the same binary in its container is measured beside them, a
+// diagnostic of the container's own cost. It prints, on stdout, a Markdown
+// table titled with the engine and its image store, of targets (PASS,
+// MISS, SKIP, or INFO for a figure shown but not held to a goal on this
+// engine) and measurements; progress goes to stderr. A run that missed a
+// target, or could not measure, ends with an error after printing
+// everything.
 //
-// The mage steps run in this process through package pipeline, as `mage
-// all` runs them, so compiling the magefile is not in those figures; the
-// warm `go run mage.go all` row times the real command, start-up included.
+// Every run is pipeline.Execute in this process with options of the
+// bench's own, as the Mage targets run it, so compiling the magefile is
+// not in those figures; the warm `go run mage.go all` row times the real
+// command, start-up included. A run's figures and its parts (the Prepare
+// step, the Variants step, the report) come from the Timings its hooks
+// record (pipeline.Result.Timings); what it built, its image IDs, bases
+// and report from the rest of its Result.
 package bench

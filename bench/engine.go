@@ -2,22 +2,52 @@ package bench
 
 import (
 	"fmt"
-
-	"github.com/go-multistage/multistage/internal/docker"
+	"strconv"
+	"strings"
 )
 
+// The builders `docker build` can default to, as bench/baseline.sh is told
+// them (BASELINE_BUILDER).
+const (
+	Legacy   = "legacy"
+	BuildKit = "buildkit"
+)
+
+// buildKitSince is the first Engine API version whose engine builds with
+// BuildKit by default: API 1.42 is Docker Engine 23.0's, the release that
+// made BuildKit `docker build`'s builder on Linux. 1.43 is Engine 24, 1.44
+// Engine 25, 1.52 Engine 29.
+var buildKitSince = [2]int{1, 42}
+
+// DefaultBuilder decides from the engine's API version (docker version's
+// Server.APIVersion) which builder `docker build` gives a user of the
+// engine: Legacy or BuildKit. The API version has one shape on every
+// engine, where the version string does not ("29.0.1", "v2.0.0-beta.24",
+// a vendor's own); one it cannot read is an error, never a guess. why says
+// how it was decided, for the results.
+func DefaultBuilder(apiVersion string) (kind, why string, err error) {
+	major, minor, ok := strings.Cut(strings.TrimSpace(apiVersion), ".")
+	x, errX := strconv.Atoi(major)
+	y, errY := strconv.Atoi(minor)
+	if !ok || errX != nil || errY != nil || x < 1 || y < 0 {
+		return "", "", fmt.Errorf("the engine's API version %q is not <major>.<minor>: cannot tell its default builder", apiVersion)
+	}
+	since := fmt.Sprintf("%d.%d", buildKitSince[0], buildKitSince[1])
+	if x > buildKitSince[0] || x == buildKitSince[0] && y >= buildKitSince[1] {
+		return BuildKit, fmt.Sprintf("decided from its API version %s: BuildKit from API %s (Docker Engine 23.0) on", apiVersion, since), nil
+	}
+	return Legacy, fmt.Sprintf("decided from its API version %s: the legacy builder before API %s (Docker Engine 23.0)", apiVersion, since), nil
+}
+
 // IncrementalTarget holds t, the after-an-edit figure, to its goal on
-// engines whose `docker build` is BuildKit (23 and later), and only shows it
-// on older ones: there, exporting the edited single-stage image's new layer
-// walks the whole Go toolchain layer (measured on 20.10), the engine's
-// cost, not ours.
-func IncrementalTarget(t Target, e docker.Engine) (Target, error) {
-	held, err := e.BuildKitDefault()
-	if err != nil {
-		return t, err
+// engines whose `docker build` is BuildKit (see DefaultBuilder), and only
+// shows it on older ones: there, exporting the edited single-stage image's
+// new layer walks the whole Go toolchain layer (measured on 20.10), the
+// engine's cost, not ours.
+func IncrementalTarget(t Target, base baseline, apiVersion string) Target {
+	if base.buildKit() {
+		return t
 	}
-	if held {
-		return t, nil
-	}
-	return NotHeld(t, fmt.Sprintf("not a target on Docker Engine %s (older than %d): there, exporting the edited single-stage image's new layer walks the whole Go toolchain layer, the engine's cost", e.Version, docker.BuildKitDefaultSince)), nil
+	return NotHeld(t, fmt.Sprintf("not a target on an engine older than Docker Engine 23.0 (API %s, before %d.%d): there, exporting the edited single-stage image's new layer walks the whole Go toolchain layer, the engine's cost",
+		apiVersion, buildKitSince[0], buildKitSince[1]))
 }

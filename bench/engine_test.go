@@ -1,29 +1,59 @@
 package bench
 
 import (
+	"strings"
 	"testing"
-
-	"github.com/go-multistage/multistage/internal/docker"
 )
+
+func TestDefaultBuilder(t *testing.T) {
+	tests := []struct {
+		api  string
+		want string // "" for an error
+	}{
+		{"1.41", Legacy},   // Engine 20.10
+		{"1.42", BuildKit}, // Engine 23.0, the first to default to BuildKit
+		{"1.43", BuildKit}, // Engine 24
+		{"1.44", BuildKit}, // Engine 25
+		{"1.52", BuildKit}, // Engine 29
+		{"1.56", BuildKit}, // a moby v2 build, whatever its version string says
+		{"2.0", BuildKit},
+		{"1.9", Legacy}, // minor 9, not 90: compared as numbers
+		{"v2.0.0-beta.24", ""},
+		{"29.0.1", ""}, // a version string given by mistake
+		{"23.0.0-rc.1", ""},
+		{"", ""},
+		{"1", ""},
+		{"1.x", ""},
+		{"dev", ""},
+	}
+	for _, tt := range tests {
+		got, why, err := DefaultBuilder(tt.api)
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("DefaultBuilder(%q) = %q, want an error", tt.api, got)
+		case tt.want != "" && (err != nil || got != tt.want || !strings.Contains(why, tt.api)):
+			t.Errorf("DefaultBuilder(%q) = %q, %q, %v; want %q, a reason naming the version", tt.api, got, why, err, tt.want)
+		}
+	}
+}
 
 func TestIncrementalTarget(t *testing.T) {
 	miss := AtMost("after an edit / warm", 16.4, 4.42, incrementalGoal, "")
 	tests := []struct {
-		version string
-		want    Verdict
+		api  string
+		want Verdict
 	}{
-		{"20.10.24+dfsg1", Info}, // the layer export is the engine's cost there
-		{"22.06.0", Info},
-		{"23.0.0", Miss},
-		{"29.0.1", Miss},
+		{"1.41", Info}, // the layer export is the engine's cost there
+		{"1.42", Miss},
+		{"1.52", Miss},
 	}
 	for _, tt := range tests {
-		got, err := IncrementalTarget(miss, docker.Engine{Version: tt.version})
-		if err != nil || got.Verdict != tt.want {
-			t.Errorf("IncrementalTarget(3.71×, Docker %s) = %s, %v; want %s", tt.version, got.Verdict, err, tt.want)
+		kind, _, err := DefaultBuilder(tt.api)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, err := IncrementalTarget(miss, docker.Engine{Version: "dev"}); err == nil {
-		t.Error("IncrementalTarget(version dev) = nil error, want one")
+		if got := IncrementalTarget(miss, baseline{kind: kind}, tt.api); got.Verdict != tt.want {
+			t.Errorf("IncrementalTarget(3.71×, API %s) = %s; want %s", tt.api, got.Verdict, tt.want)
+		}
 	}
 }

@@ -189,13 +189,16 @@ func verdict(ok bool) Verdict {
 	return Miss
 }
 
-// Phases is where the time of one kind of `mage all` run goes, as medians.
+// Phases is where the time of one kind of `mage all` run goes, as medians
+// of its step timings (pipeline.Result.Timings), in seconds.
 type Phases struct {
-	Run    string  // "cold", "warm", "after editing hello"
-	Build  float64 // prepare, build and verify, to the last progress line (s)
-	Report float64 // gathering and printing the report (s)
-	Total  float64
-	Runs   int
+	Run      string  // "cold", "warm", "after editing hello"
+	Prepare  float64 // the Prepare step
+	Variants float64 // the Variants step: build, verify, measure
+	Gather   float64 // the Gather step
+	Report   float64 // from the Print step's start to the run's end: printing and the gate
+	Total    float64
+	Runs     int
 }
 
 // Results is everything one bench run found.
@@ -303,10 +306,12 @@ func Markdown(w io.Writer, r Results) error {
 
 	if len(r.Phases) > 0 {
 		b.WriteString("\n## Where the time of `mage all` goes\n\n" +
-			"Medians. *prepare, build, verify*: from the start to the last progress line; *report*: gathering and printing the report after it.\n\n" +
-			"| run | prepare, build, verify | report | total | runs |\n|:--|--:|--:|--:|--:|\n")
+			"Medians of the run's own step timings. *prepare*: the Prepare step; *build, verify, measure*: the Variants step, every variant at once; " +
+			"*gather*: the Gather step; *print, gate*: from the Print step's start to the run's end.\n\n" +
+			"| run | prepare | build, verify, measure | gather | print, gate | total | runs |\n|:--|--:|--:|--:|--:|--:|--:|\n")
 		for _, p := range r.Phases {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d |\n", cell(p.Run), Format(p.Build, Seconds), Format(p.Report, Seconds), Format(p.Total, Seconds), p.Runs)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d |\n", cell(p.Run), Format(p.Prepare, Seconds), Format(p.Variants, Seconds),
+				Format(p.Gather, Seconds), Format(p.Report, Seconds), Format(p.Total, Seconds), p.Runs)
 		}
 	}
 

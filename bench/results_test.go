@@ -97,8 +97,8 @@ func TestMarkdown(t *testing.T) {
 			{Name: "warm `mage all`", Unit: Seconds, Values: []float64{2.59, 2.62, 2.70}},
 			{Name: "cold `mage all`", Unit: Seconds, Note: "not run"},
 		},
-		Phases:  []Phases{{Run: "warm", Build: 2.44, Report: 0.16, Total: 2.61, Runs: 3}},
-		Details: []Detail{{Summary: "progress <last run>", Lines: []string{"ok    hello/scratch  built in 1.5s", "```"}}},
+		Phases:  []Phases{{Run: "warm", Prepare: 0.13, Variants: 2.31, Gather: 0.11, Report: 0.05, Total: 2.61, Runs: 3}},
+		Details: []Detail{{Summary: "steps <last run>", Lines: []string{"+  0.13s   1.50s  hello/scratch: building", "```"}}},
 		Notes:   []string{"The bridge answered."},
 	}
 	var b bytes.Buffer
@@ -115,8 +115,9 @@ func TestMarkdown(t *testing.T) {
 		"**MISS: 1 of 3 targets missed: warm `mage all` / floor.**",
 		"| warm `mage all` | 2.62 s | 3 | 2.59 s, 2.62 s, 2.70 s |\n",
 		"| cold `mage all` | – | 0 | not run |\n",
-		"| warm | 2.44 s | 0.16 s | 2.61 s | 3 |\n",
-		"<summary>progress &lt;last run&gt;</summary>\n\n```\nok    hello/scratch  built in 1.5s\n'''\n```",
+		"| run | prepare | build, verify, measure | gather | print, gate | total | runs |\n",
+		"| warm | 0.13 s | 2.31 s | 0.11 s | 0.05 s | 2.61 s | 3 |\n",
+		"<summary>steps &lt;last run&gt;</summary>\n\n```\n+  0.13s   1.50s  hello/scratch: building\n'''\n```",
 		"## Notes\n\n- The bridge answered.\n",
 	} {
 		if !strings.Contains(got, want) {
@@ -131,21 +132,6 @@ func TestMarkdown(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "Every measured target PASSES.") || strings.Contains(b.String(), "MISS") {
 		t.Errorf("Markdown(no misses) = %s, want it to say every target passes", b.String())
-	}
-}
-
-func TestRebuilt(t *testing.T) {
-	before := map[string]string{"hello/single-stage": "a", "hello/alpine": "b", "hello/scratch": "c", "echo/single-stage": "d", "echo/alpine": "e", "echo/scratch": "f"}
-	after := map[string]string{"hello/single-stage": "A", "hello/alpine": "B", "hello/scratch": "C", "echo/single-stage": "d", "echo/alpine": "e", "echo/scratch": "f"}
-	if got, want := Rebuilt(before, after), variantsOf("hello"); !slices.Equal(got, want) {
-		t.Errorf("Rebuilt() = %q, want %q", got, want)
-	}
-	delete(after, "echo/scratch") // gone counts as changed
-	if got := Rebuilt(before, after); !slices.Contains(got, "echo/scratch") || len(got) != 4 {
-		t.Errorf("Rebuilt(echo/scratch gone) = %q, want hello's three and echo/scratch", got)
-	}
-	if got := Rebuilt(before, before); got != nil {
-		t.Errorf("Rebuilt(nothing changed) = %q, want none", got)
 	}
 }
 

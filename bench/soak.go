@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/bench/load"
+	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
@@ -77,45 +77,55 @@ func SoakMarkdown(w io.Writer, r SoakResult) error {
 
 // Soak loads the echo server on scratch, started hardened, on its bridge
 // address (on a remote engine, the port it publishes on its host's
-// address: see startServer) for cfg.Time (and at most cfg.Requests requests), sampling its
-// memory with docker stats. It builds the image first if it is not
-// current. The result goes to opts.Out, progress to opts.Log; the error
-// says why the soak failed.
+// address: see startServer) for cfg.Time (and at most cfg.Requests
+// requests), sampling its memory with docker stats. It builds the image
+// first, through the product's own run (pipeline.BuildOnly on that variant
+// alone), and loads the very image that run gives, by ID, with a docker
+// client of its own. The result goes to opts.Out, progress to opts.Log;
+// the error says why the soak failed.
 func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
 	v, err := echoScratch(opts.Matrix)
 	if err != nil {
 		return err
 	}
 	opts.Matrix = []variant.Variant{v}
-	s, err := pipeline.Prepare(ctx, opts)
+	res, err := pipeline.Execute(ctx, opts, pipeline.BuildOnly)
+	if err != nil {
+		return fmt.Errorf("building %s for the soak: %w", v.Name(), err)
+	}
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Build.ID == "" {
+		return fmt.Errorf("building %s for the soak gave no image", v.Name())
+	}
+	built := res.Outcomes[0]
+	v = built.Variant // in the run's namespace
+	c, err := docker.New(ctx, opts.Runner, opts.Env)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Build(ctx, false); err != nil {
-		return err
-	}
-	v = s.Opts.Matrix[0] // in the session's namespace
-	srv, stop, err := startServer(ctx, s.Docker, v, s.ID)
+	srv, stop, err := startServer(ctx, c, v, built.Build.ID, newID())
 	if err != nil {
 		return err
 	}
 	defer stop()
 	if err := load.Reachable(ctx, srv.URL, v.Check.Body, 10*time.Second); err != nil {
-		if s.Docker.Endpoint.Remote {
-			return fmt.Errorf("%s does not answer on the port the remote engine at %s publishes: %w", srv.Name, s.Docker.Endpoint, err)
+		if c.Endpoint.Remote {
+			return fmt.Errorf("%s does not answer on the port the remote engine at %s publishes: %w", srv.Name, c.Endpoint, err)
 		}
 		return fmt.Errorf("%s is not reachable on its bridge address from the host (on Docker Desktop it is not routable): %w", srv.Name, err)
 	}
-	if s.Docker.Endpoint.Remote {
-		fmt.Fprintf(opts.Log, "soak: the engine is remote (%s): loading the port it publishes on its host, through docker-proxy and the network between, not the container's bridge address\n", s.Docker.Endpoint)
+	if c.Endpoint.Remote {
+		fmt.Fprintf(opts.Log, "soak: the engine is remote (%s): loading the port it publishes on its host, through docker-proxy and the network between, not the container's bridge address\n", c.Endpoint)
 	}
-	fmt.Fprintf(opts.Log, "soak: %s on %s: %d connections for %s, memory every %s\n", v.Image(), srv.URL, cfg.Conns, cfg.Time, cfg.SampleEvery)
+	fmt.Fprintf(opts.Log, "soak: %s (%s) on %s: %d connections for %s, memory every %s\n", v.Image(), shortID(built.Build.ID), srv.URL, cfg.Conns, cfg.Time, cfg.SampleEvery)
 
 	r := SoakResult{Image: v.Image(), URL: srv.URL, Config: cfg}
-	if e := s.Docker.Endpoint; e.Remote {
+	if e := c.Endpoint; e.Remote {
 		r.Where = "on the port its remote engine (" + e.String() + ") publishes on its host, through docker-proxy (the bridge of another host is never dialled),"
 	}
-	mem := func() (int64, error) { return memUsage(ctx, s.Docker, srv.Name) }
+	mem := func() (int64, error) { return memUsage(ctx, c, srv.Name) }
 	if r.Idle, err = mem(); err != nil {
 		return err
 	}
@@ -184,6 +194,12 @@ const (
 	minSamples   = 2
 	samplesGrace = time.Minute
 )
+
+// shortID is an image ID's first 12 hex digits, as docker shows it.
+func shortID(id string) string {
+	hex := strings.TrimPrefix(id, "sha256:")
+	return hex[:min(12, len(hex))]
+}
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 

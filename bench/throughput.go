@@ -8,8 +8,8 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/bench/load"
+	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -35,22 +35,22 @@ type container struct {
 	URL  string // http://<address>:<port><path>
 }
 
-// startServer runs v's image detached and hardened, labelled as the
+// startServer runs image, v's, detached and hardened, labelled as the
 // project's and with run. On a local engine it publishes nothing: load
 // goes to its bridge address, not through docker-proxy. On a remote engine
 // the bridge is the other host's network, never dialled from here: the
 // port is published on the engine host's address and load goes there.
 // stop removes it, whatever happened.
-func startServer(ctx context.Context, c *docker.Client, v variant.Variant, run string) (container, func(), error) {
-	return startContainer(ctx, c, v, run, "")
+func startServer(ctx context.Context, c *docker.Client, v variant.Variant, image, run string) (container, func(), error) {
+	return startContainer(ctx, c, v, image, run, "")
 }
 
 // startContainer is startServer, or with hostAddr set the same container
 // on the host's network namespace, listening on hostAddr (a loopback
 // address and port): a diagnostic that leaves the bridge out.
-func startContainer(ctx context.Context, c *docker.Client, v variant.Variant, run, hostAddr string) (container, func(), error) {
+func startContainer(ctx context.Context, c *docker.Client, v variant.Variant, image, run, hostAddr string) (container, func(), error) {
 	spec := docker.RunSpec{
-		Image:    v.Image(),
+		Image:    image,
 		Name:     verify.ContainerName(v),
 		Labels:   map[string]string{variant.ProjectLabel: "container", verify.RunLabel: run},
 		Detach:   true,
@@ -178,11 +178,13 @@ func (b *bencher) throughput(ctx context.Context) error {
 		b.res.Targets = append(b.res.Targets, Skipped(what, goal, "BENCH_LOAD_ROUNDS=0"))
 		return nil
 	}
-	v, err := echoScratch(b.s.Opts.Matrix) // in the session's namespace
+	v, err := echoScratch(b.matrix) // in the runs' namespace
 	if err != nil {
 		return err
 	}
-	sides := []*side{ // the target's two sides first
+	image := b.images[v.Name()] // the image the first run verified
+	// The target's two sides first.
+	sides := []*side{
 		{name: "the echo binary (" + v.Dir + ") as a host process, 127.0.0.1"},
 		{name: "bare net/http (" + bareDir + ") as a host process, 127.0.0.1"},
 	}
@@ -190,7 +192,7 @@ func (b *bencher) throughput(ctx context.Context) error {
 		if _, err := b.hostBinary(ctx, dir); err != nil {
 			return err
 		}
-		url, stop, err := hostProcess(ctx, b.c.Run, b.binPath(dir))
+		url, stop, err := hostProcess(ctx, b.run, b.binPath(dir))
 		if err != nil {
 			return err
 		}
@@ -224,7 +226,7 @@ func (b *bencher) throughput(ctx context.Context) error {
 			b.res.Notes = append(b.res.Notes, fmt.Sprintf("Throughput, %s: %s.", d.s.name, why))
 			continue
 		}
-		srv, stop, err := startContainer(ctx, b.c, v, b.s.ID, d.addr)
+		srv, stop, err := startContainer(ctx, b.c, v, image, b.id, d.addr)
 		if err != nil {
 			return err
 		}
