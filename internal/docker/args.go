@@ -56,6 +56,9 @@ type RunSpec struct {
 	Network   string            // --network; "" is docker's default bridge
 	Env       map[string]string // --env
 	Hardened  bool              // read-only root, no capabilities, no privilege escalation
+	// Keep leaves out --rm: the container stays once it exits, so that its
+	// exit code can be read (docker wait); the caller removes it.
+	Keep bool
 }
 
 // RunArgs is the argument list of `docker run` for s.
@@ -70,7 +73,9 @@ func RunArgs(s RunSpec) []string {
 	// --rm for a detached server too: docker removes it when it stops, and
 	// an engine that died mid-run removes it when it starts again, where no
 	// clean-up of ours can reach it.
-	args = append(args, "--rm")
+	if !s.Keep {
+		args = append(args, "--rm")
+	}
 	if s.Detach {
 		args = append(args, "--detach")
 	}

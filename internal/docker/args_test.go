@@ -65,6 +65,11 @@ func TestRunArgs(t *testing.T) {
 			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Network: "host", Env: map[string]string{"ADDR": "127.0.0.1:9"}, Hardened: true},
 			want:        "run --name n --pull never --rm --detach --network host --env ADDR=127.0.0.1:9 --read-only --cap-drop ALL --security-opt no-new-privileges img",
 		},
+		{
+			description: "a container kept once it exits, for its exit code",
+			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Keep: true},
+			want:        "run --name n --pull never --detach img",
+		},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(RunArgs(tt.spec), " "); got != tt.want {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +23,6 @@ import (
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/image"
-	"github.com/go-multistage/multistage/internal/load"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -381,6 +382,7 @@ RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-buil
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 )
@@ -595,8 +597,10 @@ func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
 			continue
 		}
 		name := verify.ContainerName(v)
+		// Kept once it exits, so that docker wait reads its exit code after
+		// docker stop, with no race against its removal.
 		spec := docker.RunSpec{Image: v.Image(), Name: name, Hardened: true, Publish: v.Check.Port, PublishIP: s.Docker.Endpoint.HostIP,
-			Labels: map[string]string{variant.ProjectLabel: "container", verify.RunLabel: s.ID}}
+			Labels: map[string]string{variant.ProjectLabel: "container", verify.RunLabel: s.ID}, Keep: true}
 		if _, err := s.Docker.StartContainer(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
@@ -607,29 +611,56 @@ func TestServerStopsAtOnceOnDockerStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := load.Reachable(ctx, "http://"+addr+v.Check.Path, v.Check.Body, 2*time.Minute); err != nil {
+		if err := answers(ctx, "http://"+addr+v.Check.Path, v.Check.Body, 2*time.Minute); err != nil {
 			t.Fatalf("%s never answered: %v\n%s", v.Name(), err, s.Docker.Logs(ctx, name))
 		}
-		// It runs with --rm, gone once stopped: docker wait, started first,
-		// reads its exit code.
-		waited := make(chan string, 1)
-		go func() {
-			code, err := s.Docker.WaitContainer(ctx, name)
-			if err != nil {
-				waited <- err.Error()
-				return
-			}
-			waited <- strconv.Itoa(code)
-		}()
-		time.Sleep(200 * time.Millisecond) // docker wait is listening
 		start := time.Now()
 		if err := s.Docker.StopContainer(ctx, name, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		took := time.Since(start)
-		code := <-waited
+		code := "?"
+		if c, err := s.Docker.WaitContainer(ctx, name); err != nil {
+			code = err.Error()
+		} else {
+			code = strconv.Itoa(c)
+		}
 		if took > 5*time.Second || strings.TrimSpace(code) != "0" {
 			t.Errorf("%s: docker stop took %s, exit code %s; want well under docker's 10 s kill and 0", v.Name(), took.Round(time.Millisecond), strings.TrimSpace(code))
+		}
+	}
+}
+
+// answers GETs url until it answers 200 with body, for at most wait.
+func answers(ctx context.Context, url, body string, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			got, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch {
+			case rerr != nil:
+				err = rerr
+			case resp.StatusCode != http.StatusOK || string(got) != body:
+				err = fmt.Errorf("status %d, body %.100q", resp.StatusCode, got)
+			default:
+				return nil
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("GET %s: no good answer within %s (last: %v)", url, wait, last)
+		case <-time.After(50 * time.Millisecond): // the next try
 		}
 	}
 }

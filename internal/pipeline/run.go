@@ -140,6 +140,7 @@ func joinHook[T any](a, b func(T)) func(T) {
 
 // Result is what a run did.
 type Result struct {
+	ID       string         // the run's own: every container it starts is labelled verify.RunLabel=ID
 	Outcomes []Outcome      // one per variant, in matrix order; nil when the run ended before building
 	Report   *report.Report // the report printed; nil when the target does not report, or ended first
 	Timings  []Timing       // every step, in the order they ended
@@ -156,7 +157,7 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 	err := r.steps(ctx, target)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Result{Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases}, err
+	return Result{ID: r.ID, Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases}, err
 }
 
 // newRun is a run of opts before its first step.

@@ -16,6 +16,7 @@ import (
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
+	"github.com/go-multistage/multistage/internal/verify"
 )
 
 // alpineLike loads a base the alpine stage can use (it runs as
@@ -128,7 +129,7 @@ func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
 			log := &syncBuffer{t: t}
 			var out bytes.Buffer
 			opts.Log, opts.Out = log, &out
-			err = run(context.Background(), opts, All)
+			res, err := Execute(context.Background(), opts, All)
 			if err == nil {
 				t.Fatal("Run = nil, want the failed check")
 			}
@@ -153,7 +154,9 @@ func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
 			if !strings.Contains(err.Error(), "verifying hello/scratch") {
 				t.Errorf("Run = %v, want it to name the check that failed", err)
 			}
-			left, err := dockertest.Client(t).ListContainers(context.Background(), "label="+variant.ProjectLabel+"=container", "name="+variant.ImagePrefix+"-hello-scratch")
+			// This run's containers only: other test binaries may be
+			// checking hello/scratch on the same engine right now.
+			left, err := dockertest.Client(t).ListContainers(context.Background(), "label="+verify.RunLabel+"="+res.ID)
 			if err != nil || len(left) > 0 {
 				t.Errorf("containers left: %v (%v)", left, err)
 			}
