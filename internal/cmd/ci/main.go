@@ -2,6 +2,7 @@
 // project already decides the answer, so that no script works it out again:
 //
 //	go run ./internal/cmd/ci ping     the engine's version; exit 1, saying why, when no daemon answers
+//	go run ./internal/cmd/ci host     where the engine is, as a DOCKER_HOST value (DOCKER_HOST, or the docker context's)
 //	go run ./internal/cmd/ci buildx   the buildx command the builds use, one argument a line
 //	                                  (buildx is built first where the project would build it)
 //	go run ./internal/cmd/ci schema   the JSON report's schema
@@ -20,7 +21,7 @@ import (
 	"github.com/go-multistage/multistage/internal/report"
 )
 
-const usage = "usage: go run ./internal/cmd/ci ping | buildx | schema"
+const usage = "usage: go run ./internal/cmd/ci ping | host | buildx | schema"
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -50,6 +51,17 @@ func run(ctx context.Context, args []string, out, log io.Writer) error {
 			return err
 		}
 		_, err = fmt.Fprintln(out, v)
+		return err
+	case "host":
+		c, err := docker.Find()
+		if err != nil {
+			return err
+		}
+		e, err := c.Locate(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(out, e.Host)
 		return err
 	case "buildx":
 		opts, err := pipeline.DefaultOptions()
