@@ -7,15 +7,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/proc"
+	"github.com/go-multistage/multistage/internal/report"
+	"github.com/go-multistage/multistage/internal/versions"
 )
 
 // actionlint checks GitHub Actions workflows. It is a Go module, so that
 // go test can run it wherever Go can reach the module proxy, GitHub or not.
-const actionlint = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+var actionlint = "github.com/rhysd/actionlint/cmd/actionlint@" + versions.Of("actionlint")
 
 const workflow = ".github/workflows/ci.yml"
 
@@ -115,14 +118,20 @@ func TestWorkflowPinsEveryActionToACommit(t *testing.T) {
 	}
 }
 
-// The workflow reads the report's schema from this line, to compare a pull
-// request with its base branch only when their reports are alike.
-func TestWorkflowFindsTheReportSchema(t *testing.T) {
-	data, err := os.ReadFile("internal/report/json.go")
+// The workflow asks the project for the report's schema, to compare a
+// pull request with its base branch only when their reports are alike: the
+// command it runs must answer it.
+func TestWorkflowAsksForTheReportSchema(t *testing.T) {
+	data, err := os.ReadFile(workflow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^const Schema = [0-9]+$`).Match(data) {
-		t.Errorf("internal/report/json.go has no line `const Schema = <n>`, which %s reads", workflow)
+	m := regexp.MustCompile(`\$\(go run (\./internal/cmd/\w+) schema\)`).FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("%s has no $(go run ./internal/cmd/<helper> schema)", workflow)
+	}
+	out, err := exec.Command("go", "run", string(m[1]), "schema").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != strconv.Itoa(report.Schema) {
+		t.Errorf("go run %s schema = %q, %v; want %d", m[1], out, err, report.Schema)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/docker"
 )
 
 func TestColdCache(t *testing.T) {
 	cache := t.TempDir()
-	bin := filepath.Join(cache, "buildx-v0.19.3", "buildx")
+	bin := filepath.Join(cache, "buildx-"+docker.BuildxVersion, "buildx")
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +27,8 @@ func TestColdCache(t *testing.T) {
 	if err != nil || dir != cold {
 		t.Fatalf("ColdCache() = %q, %v; want %q", dir, err, cold)
 	}
-	if data, err := os.ReadFile(filepath.Join(cold, "buildx-v0.19.3", "buildx")); err != nil || string(data) != "buildx" {
-		t.Errorf("the cold cache's buildx = %q, %v; want the one the project found", data, err)
+	if data, err := os.ReadFile(filepath.Join(cold, "buildx-"+docker.BuildxVersion, "buildx")); err != nil || string(data) != "buildx" {
+		t.Errorf("the cold cache's buildx = %q, %v; want the session's", data, err)
 	}
 	if _, err := os.Stat(filepath.Join(cold, "facts")); !os.IsNotExist(err) {
 		t.Errorf("the cold cache has a facts directory (%v): it must start empty", err)

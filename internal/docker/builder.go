@@ -12,15 +12,14 @@ import (
 	"strings"
 
 	"github.com/go-multistage/multistage/internal/proc"
+	"github.com/go-multistage/multistage/internal/versions"
 )
 
 // The buildx release that is built from source where the docker CLI has no
-// buildx plugin. v0.19.3 builds with the Go toolchain from the module proxy
-// and drives the BuildKit embedded in engines as old as 20.10.
-const (
-	BuildxModule  = "github.com/docker/buildx/cmd/buildx"
-	BuildxVersion = "v0.19.3"
-)
+// buildx plugin: pinned, and why, in internal/versions/versions.txt.
+const BuildxModule = "github.com/docker/buildx/cmd/buildx"
+
+var BuildxVersion = versions.Of("buildx")
 
 // FindBuilder chooses how images are built, in this order:
 //
