@@ -130,7 +130,7 @@ func TestWorkflowAsksForTheReportSchema(t *testing.T) {
 	if m == nil {
 		t.Fatalf("%s has no $(go run ./internal/cmd/<helper> schema)", workflow)
 	}
-	out, err := exec.Command("go", "run", string(m[1]), "schema").CombinedOutput()
+	out, err := proc.Exec(t.Context(), proc.Cmd{Args: []string{"go", "run", string(m[1]), "schema"}})
 	if err != nil || strings.TrimSpace(string(out)) != strconv.Itoa(report.Schema) {
 		t.Errorf("go run %s schema = %q, %v; want %d", m[1], out, err, report.Schema)
 	}

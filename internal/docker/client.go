@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -403,28 +402,6 @@ const (
 // String says it for a person: "Docker Engine 29.0.0, containerd image store (overlayfs)".
 func (e Engine) String() string {
 	return fmt.Sprintf("Docker Engine %s, %s image store (%s)", e.Version, e.Store, e.Driver)
-}
-
-// BuildKitDefaultSince is the first Docker Engine release whose `docker
-// build` uses BuildKit by default; older engines use the legacy builder.
-const BuildKitDefaultSince = 23
-
-// Major is the engine's major version: 20 for "20.10.24+dfsg1".
-func (e Engine) Major() (int, error) {
-	head, _, _ := strings.Cut(strings.TrimPrefix(e.Version, "v"), ".")
-	n, err := strconv.Atoi(head)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("engine version %q does not start with a major version number", e.Version)
-	}
-	return n, nil
-}
-
-// BuildKitDefault says whether `docker build` on this engine uses BuildKit
-// by default (Engine 23 and later) or the legacy builder. An engine whose
-// version cannot be read is an error, not a guess.
-func (e Engine) BuildKitDefault() (bool, error) {
-	n, err := e.Major()
-	return n >= BuildKitDefaultSince, err
 }
 
 // Engine asks the daemon what it is (docker info).

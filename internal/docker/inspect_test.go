@@ -87,19 +87,6 @@ func TestParseEngineTellsTheStores(t *testing.T) {
 	}
 }
 
-func TestMajor(t *testing.T) {
-	for in, want := range map[string]int{"20.10.24+dfsg1": 20, "23.0.0": 23, "29.8.0-beta.24": 29, "v25.0.3": 25, "28": 28} {
-		if got, err := (Engine{Version: in}).Major(); err != nil || got != want {
-			t.Errorf("Major(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "dev", "master-dockerproject-2024", ".1"} {
-		if got, err := (Engine{Version: bad}).Major(); err == nil {
-			t.Errorf("Major(%q) = %d, want an error: never guess the default builder", bad, got)
-		}
-	}
-}
-
 // A container whose creation was under way when the first removal listed
 // the label shows up in the next listing: the sweep goes on until a
 // listing is empty.
