@@ -382,7 +382,6 @@ RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-buil
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"time"
 )
