@@ -29,7 +29,7 @@ func echoOptions(t *testing.T) pipeline.Options {
 		t.Fatal(err)
 	}
 	opts.Root = ".."
-	opts.Namespace, opts.CacheDir = sandbox.Namespace, sandbox.CacheDir
+	opts.Namespace, opts.CacheDir, opts.Env = sandbox.Namespace, sandbox.CacheDir, sandbox.Env
 	opts.Log, opts.Out = io.Discard, &bytes.Buffer{}
 	return opts
 }

@@ -20,13 +20,21 @@ import (
 type Sandbox struct {
 	Namespace string // multistage/test-<name>-<random>: mage clean finds it
 	CacheDir  string // the facts cache and anything else a run keeps
+	// Env is the environment the tests' runs read (pipeline.Options.Env):
+	// this process's, with MULTISTAGE_PULL=never, as the tests send nothing
+	// to a registry they did not start (a missing base is an offline
+	// stand-in at once; the pull path has tests of its own, with a fake
+	// docker), and BUILDX naming the buildx binary real runs use, where
+	// they use one rather than the docker CLI's plugin, so that no test run
+	// builds one into its own cache.
+	Env func(string) string
 }
 
 // NewSandbox makes the sandbox of the test binary called name; call its
 // Remove after the tests. realCache is the cache directory of real runs:
 // the BuildKit client is looked for there (and built there, once, where a
-// real run would build it), and BUILDX is set to it, so that no test run
-// builds one into its own cache.
+// real run would build it). It changes nothing in the process's
+// environment: see Env.
 func NewSandbox(name, realCache string) (Sandbox, error) {
 	// A misspelt MULTISTAGE_REQUIRE would make required tests skip: stop
 	// the test binary at once instead.
@@ -40,37 +48,43 @@ func NewSandbox(name, realCache string) (Sandbox, error) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	sb := Sandbox{Namespace: variant.ImagePrefix + "/test-" + name + "-" + hex.EncodeToString(b), CacheDir: dir}
-	// The tests send nothing to a registry they did not start: a missing
-	// base is an offline stand-in at once (the pull path has tests of its
-	// own, with a fake docker).
-	if err := os.Setenv("MULTISTAGE_PULL", "never"); err != nil {
-		return Sandbox{}, err
-	}
-	if err := shareBuilder(realCache); err != nil {
+	set := map[string]string{"MULTISTAGE_PULL": "never"}
+	buildx, err := sharedBuildx(realCache)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "warning: finding BuildKit for the tests: %v\n", err)
+	}
+	if buildx != "" {
+		set["BUILDX"] = buildx
+	}
+	sb.Env = func(k string) string {
+		if v, ok := set[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
 	}
 	return sb, nil
 }
 
-// shareBuilder sets BUILDX to the buildx binary that real runs use, when
-// they use one rather than the docker CLI's plugin. Where no daemon
-// answers it does nothing: the tests skip, or fail in CI, on their own.
-func shareBuilder(realCache string) error {
+// sharedBuildx is the buildx binary that real runs use, when they use one
+// rather than the docker CLI's plugin; "" when they do not, when BUILDX
+// names one already, or when no daemon answers (the tests skip, or fail
+// in CI, on their own).
+func sharedBuildx(realCache string) (string, error) {
 	if os.Getenv("BUILDX") != "" {
-		return nil
+		return "", nil
 	}
 	ctx := context.Background()
 	c, err := docker.New(ctx, nil, os.Getenv)
 	if err != nil {
-		return nil
+		return "", nil
 	}
 	if err := c.FindBuilder(ctx, realCache, os.Stderr); err != nil {
-		return err
+		return "", err
 	}
 	if c.Builder[0] != c.Docker {
-		return os.Setenv("BUILDX", c.Builder[0])
+		return c.Builder[0], nil
 	}
-	return nil
+	return "", nil
 }
 
 // Remove removes every image tagged under the sandbox's namespace, and its

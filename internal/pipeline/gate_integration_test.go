@@ -28,7 +28,7 @@ func gateEnv(kv map[string]string) func(string) string {
 		if strings.HasPrefix(k, "REPORT_") || k == "GITHUB_STEP_SUMMARY" || k == bases.RegistryEnv {
 			return ""
 		}
-		return os.Getenv(k)
+		return sandbox.Env(k)
 	}
 }
 

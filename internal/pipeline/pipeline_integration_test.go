@@ -50,7 +50,7 @@ func testOptions(t testing.TB, matrix ...variant.Variant) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Namespace, opts.CacheDir = sandbox.Namespace, sandbox.CacheDir
+	opts.Namespace, opts.CacheDir, opts.Env = sandbox.Namespace, sandbox.CacheDir, sandbox.Env
 	opts.Log, opts.Out = logWriter{t}, &bytes.Buffer{}
 	if len(matrix) > 0 {
 		opts.Matrix = matrix
