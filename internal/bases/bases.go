@@ -198,6 +198,9 @@ func resolve(ctx context.Context, c *docker.Client, s Spec, explicit, ref string
 	info, ok := local[standIn.Tag]
 	if !ok {
 		if info, err = makeStandIn(ctx, c, standIn); err != nil {
+			if ctx.Err() != nil { // cut short, not failed
+				return b, fmt.Errorf("making the offline stand-in for %s: %w", s.Default, ctx.Err())
+			}
 			return b, fmt.Errorf("%s is not on this engine and cannot be pulled, and building an offline stand-in failed: %w", s.Default, err)
 		}
 	}

@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 )
 
@@ -38,14 +40,23 @@ func TestBadBudgetsOrBaselineFailBeforeAnyBuild(t *testing.T) {
 		{"REPORT_BUDGETS that does not exist", t.TempDir(), map[string]string{"REPORT_BUDGETS": filepath.Join(dir, "nope.txt")}, "REPORT_BUDGETS: stat " + filepath.Join(dir, "nope.txt")},
 		{"a baseline of schema 1", t.TempDir(), map[string]string{"REPORT_BASELINE": schema1}, "REPORT_BASELINE: baseline " + schema1 + ": report of schema 1"},
 		{"a Markdown baseline", t.TempDir(), map[string]string{"REPORT_BASELINE": markdown}, "REPORT_BASELINE: baseline " + markdown + ":1: not a JSON report"},
+		{"a report format there is none of", t.TempDir(), map[string]string{"REPORT_FORMAT": "yaml"}, `REPORT_FORMAT="yaml": want markdown or json`},
 	} {
 		// Should the run go on, it builds in the sandbox, never in the
-		// user's images.
+		// user's images; but it must not start a single process.
+		var ran []string
 		opts := Options{Root: tt.root, Matrix: variant.Matrix, Namespace: sandbox.Namespace + "/never", CacheDir: t.TempDir(),
-			Log: io.Discard, Out: io.Discard, Env: gateEnv(tt.env)}
+			Log: io.Discard, Out: io.Discard, Env: gateEnv(tt.env),
+			Runner: func(_ context.Context, c proc.Cmd) (string, error) {
+				ran = append(ran, proc.Quote(c.Args))
+				return "", errors.New("no process may start before the inputs are read")
+			}}
 		err := run(context.Background(), opts, All)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Run = %v, want an error containing %q", tt.description, err, tt.want)
+		}
+		if len(ran) > 0 {
+			t.Errorf("%s: the run started %q before it failed", tt.description, ran)
 		}
 	}
 	if _, err := loadBudgets(Options{Root: dir, Env: func(string) string { return "" }}); err == nil {

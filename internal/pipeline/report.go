@@ -265,6 +265,19 @@ func history(img image.Image) []report.Layer {
 	return rows
 }
 
+// reportFormat is the format REPORT_FORMAT asks for: "markdown" (also
+// when unset) or "json"; anything else is an error naming it.
+func reportFormat(opts Options) (string, error) {
+	switch f := opts.Env("REPORT_FORMAT"); f {
+	case "", "markdown":
+		return "markdown", nil
+	case "json":
+		return f, nil
+	default:
+		return "", fmt.Errorf("REPORT_FORMAT=%q: want markdown or json", f)
+	}
+}
+
 // print writes the report as the environment asks: Markdown on Out, or
 // JSON when REPORT_FORMAT=json; the Markdown also to REPORT_FILE when set,
 // and appended to GITHUB_STEP_SUMMARY when set.
@@ -273,8 +286,12 @@ func (s *Run) print(r report.Report) error {
 	if err := report.Markdown(&md, r); err != nil {
 		return err
 	}
-	switch f := s.Opts.Env("REPORT_FORMAT"); f {
-	case "", "markdown":
+	f, err := reportFormat(s.Opts)
+	if err != nil {
+		return err
+	}
+	switch f {
+	case "markdown":
 		if _, err := s.Opts.Out.Write(md.Bytes()); err != nil {
 			return err
 		}
@@ -282,8 +299,6 @@ func (s *Run) print(r report.Report) error {
 		if err := report.JSON(s.Opts.Out, r); err != nil {
 			return err
 		}
-	default:
-		return fmt.Errorf("REPORT_FORMAT=%q: want markdown or json", f)
 	}
 	if p := s.Opts.Env("REPORT_FILE"); p != "" {
 		if err := os.WriteFile(p, md.Bytes(), 0o644); err != nil {

@@ -11,8 +11,8 @@ import (
 
 // The steps of the targets (see All), in the order they run.
 var (
-	// Inputs reads the budgets and the baseline (see loadBudgets,
-	// loadBaseline).
+	// Inputs checks REPORT_FORMAT and reads the budgets and the baseline
+	// (see loadBudgets, loadBaseline).
 	Inputs Step = inputsStep{}
 	// Prepare finds docker, BuildKit, the bases, the apps' sources and the
 	// images already built (see prepare).
@@ -39,6 +39,9 @@ type inputsStep struct{}
 func (inputsStep) String() string { return "reading the budgets and the baseline" }
 
 func (inputsStep) Run(_ context.Context, r *Run) (err error) {
+	if _, err := reportFormat(r.Opts); err != nil {
+		return err
+	}
 	if r.Budgets, err = loadBudgets(r.Opts); err != nil {
 		return err
 	}

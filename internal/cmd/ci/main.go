@@ -5,7 +5,7 @@
 //	go run ./internal/cmd/ci host     where the engine is, as a DOCKER_HOST value (DOCKER_HOST, or the docker context's)
 //	go run ./internal/cmd/ci buildx   the buildx command the builds use, one argument a line
 //	                                  (buildx is built first where the project would build it)
-//	go run ./internal/cmd/ci schema   the JSON report's schema
+//	go run ./internal/cmd/ci schema   the JSON report's schema version (report.Schema)
 package main
 
 import (
