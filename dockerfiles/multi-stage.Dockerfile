@@ -9,9 +9,13 @@
 ARG GO_IMAGE=golang:1.26-alpine
 ARG ALPINE_IMAGE=alpine:3.22
 
-FROM ${GO_IMAGE} AS build
-ARG APP
-ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+# The build stage runs on the build platform and cross-compiles for the
+# target (GOOS and GOARCH from BuildKit's TARGETOS and TARGETARCH), so that
+# an image for another platform compiles natively, not under emulation.
+# Built for the build platform itself, it is the single-stage image's build.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+ARG APP TARGETOS TARGETARCH
+ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
 WORKDIR /src/${APP}
 RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-build \
     ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/usr/local/bin/app", "."]

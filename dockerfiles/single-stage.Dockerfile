@@ -2,11 +2,15 @@
 # This is the baseline the multi-stage images are measured against: the same
 # binary, built the same way, plus the toolchain it was built with.
 # Build from the repository root with --build-arg APP=<the main package's folder>.
+# For another platform (--platform), it must be that platform's toolchain
+# image compiling for itself, under emulation where the platform is foreign:
+# that is what a single-stage image is.
 ARG GO_IMAGE=golang:1.26-alpine
 
 FROM ${GO_IMAGE}
-ARG APP
-ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+# TARGETOS and TARGETARCH are BuildKit's, of the platform built for.
+ARG APP TARGETOS TARGETARCH
+ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
 # Exec-form RUN needs no shell (the offline stand-in builder has none) but
 # does not expand ARGs; WORKDIR does, so it picks the package.
 WORKDIR /src/${APP}
