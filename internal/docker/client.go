@@ -332,11 +332,14 @@ func (c *Client) RemoveContainer(ctx context.Context, name string) error {
 // RemoveContainers removes every container, running or not, that has the
 // label (a key, or key=value), and returns how many there were.
 func (c *Client) RemoveContainers(ctx context.Context, label string) (int, error) {
-	out, err := c.cmd(ctx, "ps", "--all", "--quiet", "--filter", "label="+label)
+	cs, err := c.ListContainers(ctx, "label="+label)
 	if err != nil {
 		return 0, fmt.Errorf("listing the containers labelled %s: %w", label, err)
 	}
-	ids := strings.Fields(out)
+	var ids []string
+	for _, ct := range cs {
+		ids = append(ids, ct.ID)
+	}
 	if len(ids) == 0 {
 		return 0, nil
 	}

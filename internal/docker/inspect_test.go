@@ -99,9 +99,12 @@ func TestSweepContainersListsAgainUntilNoneIsLeft(t *testing.T) {
 		}
 		switch cmd.Args[1] {
 		case "ps":
-			ids := listings[0]
+			var lines []string // as listContainersArgs asks: ID, name, status
+			for _, id := range listings[0] {
+				lines = append(lines, id+"\tname-"+id+"\tUp 1 second")
+			}
 			listings = listings[1:]
-			return strings.Join(ids, "\n"), nil
+			return strings.Join(lines, "\n"), nil
 		case "rm":
 			removed = append(removed, cmd.Args[4:]...)
 			if slices.Contains(cmd.Args, "aa") { // removed meanwhile by its own clean-up

@@ -298,9 +298,7 @@ func (s *Run) prime(ctx context.Context) (Outcome, bool) {
 		return Outcome{}, false
 	}
 	o := Outcome{Variant: v}
-	if err := s.timedStep(Build.String(), v.Name(), func() error { return Build.Run(ctx, s, &o) }); err != nil {
-		o.Step, o.Err = Build.String(), err
-	}
+	s.check(ctx, Build, &o)
 	return o, true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -203,7 +204,7 @@ func (r *Run) record(t Timing) {
 
 // progress is the hook that writes one line per variant to log, as its
 // checks end (see progressLine).
-func progress(log interface{ Write([]byte) (int, error) }) Hooks {
+func progress(log io.Writer) Hooks {
 	if log == nil {
 		return Hooks{}
 	}
@@ -270,13 +271,10 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 			o, checks = p, checks[1:]
 		}
 		for _, s := range checks {
-			if o.Err != nil { // the primer's build failed
+			if o.Err != nil { // the primer's build, or the check before, failed
 				break
 			}
-			if err := r.timedStep(s.String(), v.Name(), func() error { return s.Run(ctx, r, &o) }); err != nil {
-				o.Step, o.Err = s.String(), err
-				break
-			}
+			r.check(ctx, s, &o)
 		}
 		if r.hooks.Outcome != nil {
 			r.hooks.Outcome(o)
@@ -301,6 +299,13 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 		r.sweep(ctx)
 	}
 	return outcomes, failed
+}
+
+// check runs the variant step s on o, timed; when it fails, o says so.
+func (r *Run) check(ctx context.Context, s VariantStep, o *Outcome) {
+	if err := r.timedStep(s.String(), o.Variant.Name(), func() error { return s.Run(ctx, r, o) }); err != nil {
+		o.Step, o.Err = s.String(), err
+	}
 }
 
 // EngineGoneError is a run that ended because the engine stopped

@@ -104,6 +104,7 @@ func TestARunWhoseTagAnotherRunMovedReportsItsOwnImageAndFails(t *testing.T) {
 // why, in docker's words ("Error response from daemon: …"), not docker's
 // help hint, and the run fails leaving no container.
 func TestAnImageThatCannotStartSaysWhyInItsRow(t *testing.T) {
+	dockertest.Client(t) // skips, or fails in CI, without an engine
 	for _, tc := range []struct {
 		description string
 		from, to    string // an edit of the multi-stage Dockerfile
