@@ -4,6 +4,7 @@ package variant
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -48,18 +49,107 @@ type Variant struct {
 	// Namespace is the repository namespace of its image: "" for
 	// ImagePrefix, else one under it (see In).
 	Namespace string
+	// Platform is the OCI platform ("linux/arm64", as docker's --platform
+	// takes it) the image is built for when that is not the engine's own;
+	// "" is the engine's own platform, built as if none were asked for
+	// (see ForPlatforms).
+	Platform string
 }
 
-// Name is how the variant is called in output and errors: "hello/scratch".
-func (v Variant) Name() string { return v.App + "/" + v.Style.Name }
+// Name is how the variant is called in output and errors: "hello/scratch",
+// or "hello/scratch on linux/arm64" for another platform than the engine's.
+func (v Variant) Name() string {
+	name := v.App + "/" + v.Style.Name
+	if v.Platform != "" {
+		name += " on " + v.Platform
+	}
+	return name
+}
 
-// Image is the tag the variant's image gets: "multistage/hello:scratch".
+// Image is the tag the variant's image gets: "multistage/hello:scratch",
+// or "multistage/hello:scratch-arm64" for another platform than the
+// engine's, as an image store may hold one platform per tag (Docker's
+// classic store does).
 func (v Variant) Image() string {
 	ns := v.Namespace
 	if ns == "" {
 		ns = ImagePrefix
 	}
-	return fmt.Sprintf("%s/%s:%s", ns, v.Dir, v.Style.Name)
+	tag := v.Style.Name
+	if v.Platform != "" {
+		tag += "-" + TagSuffix(v.Platform)
+	}
+	return fmt.Sprintf("%s/%s:%s", ns, v.Dir, tag)
+}
+
+// TagSuffix is platform as it ends a tag: its architecture and variant,
+// "arm64" for linux/arm64, "arm-v7" for linux/arm/v7.
+func TagSuffix(platform string) string {
+	_, arch, _ := strings.Cut(platform, "/")
+	return strings.ReplaceAll(arch, "/", "-")
+}
+
+// Platforms are the OCI platforms the project builds for: the ones the
+// official golang and alpine images and Go's own toolchain downloads
+// serve, and the only ones an offline stand-in is made for.
+var Platforms = []string{"linux/amd64", "linux/arm64"}
+
+// ParsePlatforms reads a PLATFORMS value: a comma-separated list of
+// Platforms, each at most once; "" is none (the engine's own only). Docker
+// spells some the same way with another case or a variant
+// ("linux/arm64/v8"): those are taken as the platform they name.
+func ParsePlatforms(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		norm := strings.ToLower(strings.TrimSpace(p))
+		if norm == "linux/arm64/v8" {
+			norm = "linux/arm64"
+		}
+		if !slices.Contains(Platforms, norm) {
+			return nil, fmt.Errorf("PLATFORMS=%q: %q is not a platform this project builds for; want a comma-separated list of %s", s, p, strings.Join(Platforms, ", "))
+		}
+		if slices.Contains(out, norm) {
+			return nil, fmt.Errorf("PLATFORMS=%q: %s is named twice", s, norm)
+		}
+		out = append(out, norm)
+	}
+	return out, nil
+}
+
+// ForPlatforms is matrix for each of platforms, in report order: per app
+// (in the order matrix has them), per platform (in the order given), the
+// app's rows in matrix order, so that each app and platform starts with
+// its single-stage image. The row for native, the engine's own platform,
+// has Platform "": it is the very image a run with no platforms asked
+// builds. No platforms is the native one alone.
+func ForPlatforms(matrix []Variant, platforms []string, native string) []Variant {
+	if len(platforms) == 0 {
+		platforms = []string{native}
+	}
+	var apps []string
+	for _, v := range matrix {
+		if !slices.Contains(apps, v.App) {
+			apps = append(apps, v.App)
+		}
+	}
+	var out []Variant
+	for _, app := range apps {
+		for _, p := range platforms {
+			if p == native {
+				p = ""
+			}
+			for _, v := range matrix {
+				if v.App == app {
+					v.Platform = p
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // In is v with its image in namespace ns, which must be OwnNamespace.
