@@ -14,6 +14,9 @@ type BuildSpec struct {
 	Args       map[string]string // --build-arg
 	Labels     map[string]string // --label
 	IIDFile    string            // where the builder writes the image ID
+	// Platform is the OCI platform to build for ("linux/arm64", as
+	// --platform takes it); "" is the builder's own, with no --platform.
+	Platform string
 }
 
 // BuildArgs is the argument list for a BuildKit build of s, after the
@@ -32,6 +35,9 @@ func BuildArgs(s BuildSpec) []string {
 	}
 	if s.Target != "" {
 		args = append(args, "--target", s.Target)
+	}
+	if s.Platform != "" {
+		args = append(args, "--platform", s.Platform)
 	}
 	for _, k := range sortedKeys(s.Args) {
 		args = append(args, "--build-arg", k+"="+s.Args[k])
@@ -56,6 +62,10 @@ type RunSpec struct {
 	Network   string            // --network; "" is docker's default bridge
 	Env       map[string]string // --env
 	Hardened  bool              // read-only root, no capabilities, no privilege escalation
+	// Platform is the platform the image is for, when that is not the
+	// engine's own ("linux/arm64"): the engine checks the image is of it,
+	// and runs it under emulation. "": no --platform.
+	Platform string
 	// Keep leaves out --rm: the container stays once it exits, so that its
 	// exit code can be read (docker wait); the caller removes it.
 	Keep bool
@@ -78,6 +88,9 @@ func RunArgs(s RunSpec) []string {
 	}
 	if s.Detach {
 		args = append(args, "--detach")
+	}
+	if s.Platform != "" {
+		args = append(args, "--platform", s.Platform)
 	}
 	if s.Publish != "" {
 		// One address only, host port chosen by the engine: two runs never collide.

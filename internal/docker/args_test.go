@@ -29,8 +29,12 @@ func TestBuildArgs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("BuildArgs() =\n%q\nwant\n%q", got, want)
 	}
-	if noTarget := BuildArgs(BuildSpec{Context: "."}); slices.Contains(noTarget, "--target") {
-		t.Errorf("BuildArgs(no target) = %q, want no --target", noTarget)
+	if none := BuildArgs(BuildSpec{Context: "."}); slices.Contains(none, "--target") || slices.Contains(none, "--platform") {
+		t.Errorf("BuildArgs(no target, no platform) = %q, want neither --target nor --platform", none)
+	}
+	arm := BuildArgs(BuildSpec{Context: ".", Platform: "linux/arm64"})
+	if i := slices.Index(arm, "--platform"); i < 0 || i+1 >= len(arm) || arm[i+1] != "linux/arm64" {
+		t.Errorf("BuildArgs(Platform linux/arm64) = %q, want --platform linux/arm64", arm)
 	}
 }
 
@@ -64,6 +68,11 @@ func TestRunArgs(t *testing.T) {
 			description: "the same server on the host's network, told where to listen",
 			spec:        RunSpec{Image: "img", Name: "n", Detach: true, Network: "host", Env: map[string]string{"ADDR": "127.0.0.1:9"}, Hardened: true},
 			want:        "run --name n --pull never --rm --detach --network host --env ADDR=127.0.0.1:9 --read-only --cap-drop ALL --security-opt no-new-privileges img",
+		},
+		{
+			description: "an image of another platform, which the engine runs under emulation",
+			spec:        RunSpec{Image: "img", Name: "n", Platform: "linux/arm64"},
+			want:        "run --name n --pull never --rm --platform linux/arm64 img",
 		},
 		{
 			description: "a container kept once it exits, for its exit code",
