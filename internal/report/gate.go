@@ -6,15 +6,19 @@ import "strings"
 // each: "hello/alpine: missing: reading the image: …" for an image that
 // could not be read, "echo/scratch: compressed, start-up not measured" for
 // one with figures left unknown. An image that failed its build or check
-// is not listed: its failure is an error of the run already. A run whose
+// is not listed: its failure is an error of the run already. Nor is one
+// not run (NotRun, no emulation for its platform): the run fails on it
+// with how to enable emulation, which this line would only repeat
+// without. An image of another platform than the engine's is named with
+// it ("hello/scratch on linux/arm64: …", see Image.Name). A run whose
 // report has such a line must not pass: a green exit promises that every
 // figure printed is measured, and measured from the image itself.
 func Unmeasured(r Report) []string {
 	var lines []string
 	for _, img := range r.Images {
-		name := img.App + "/" + img.Variant
+		name := img.Name()
 		switch img.Status {
-		case Failed:
+		case Failed, NotRun:
 			continue
 		case OK:
 		default:

@@ -104,9 +104,13 @@ func checkCell(c Check) string {
 	return "not checked"
 }
 
+// statusLabel is an image's status in words: "failed", "not run".
 func statusLabel(s Status) string {
-	if s == "" {
+	switch s {
+	case "":
 		return "unknown status"
+	case NotRun:
+		return "not run"
 	}
 	return string(s)
 }

@@ -1,5 +1,10 @@
 package report
 
+import (
+	"slices"
+	"strings"
+)
+
 // Image is what is known about one built variant at report time.
 type Image struct {
 	App      string // "hello", "echo"
@@ -8,14 +13,25 @@ type Image struct {
 	ID       string // image ID (sha256:...), "" if missing
 	Base     string // the base the final image was really built on, e.g. "golang:1.26-alpine", "scratch"
 	BaseNote string // e.g. "offline stand-in for golang:1.26-alpine"; "" for a real base
+	// Platform is the image's own OCI platform as the engine records it
+	// (docker image inspect's Os/Architecture/Variant): "linux/amd64",
+	// "linux/arm64", "linux/arm/v7"; "" = not known (a report written
+	// before platforms were recorded).
+	Platform string
+	// Emulated says the image's platform is not the engine's own: the
+	// engine runs it under emulation (qemu through binfmt_misc), and its
+	// single-stage build compiled under emulation while the multi-stage
+	// builds cross-compiled on the build platform. Also true for a NotRun
+	// image of such a platform.
+	Emulated bool
 	// BaseDigest pins the base the build really used: a repo digest
 	// (BaseDigestKind DigestRepo) or, for a base no registry has (an
 	// offline stand-in), its image ID (DigestImageID); "" for scratch or
 	// not known.
 	BaseDigest     string
 	BaseDigestKind DigestKind
-	Status         Status // OK, Failed, Missing
-	Error          string // one-line reason when Failed or Missing
+	Status         Status // OK, Failed, Missing, NotRun
+	Error          string // one-line reason when Failed, Missing or NotRun
 	// Check says whether this run ran the image and checked what it does:
 	// Verified, CheckFailed, or "" (NotChecked) when it did not run it.
 	Check Check
@@ -61,7 +77,53 @@ const (
 	OK      Status = "ok"
 	Failed  Status = "failed"
 	Missing Status = "missing"
+	// NotRun is an image that could not be built or run because the
+	// engine has no emulation for its platform; Error says so ("no
+	// linux/arm64 emulation on this engine"). The run fails on it, with
+	// how to enable emulation, and it has no figures.
+	NotRun Status = "not_run"
 )
+
+// Name is how the image is called in lines about it, as its variant is in
+// the progress lines: "hello/scratch", or "hello/scratch on linux/arm64"
+// for an image of another platform than the engine's (Emulated).
+func (img Image) Name() string {
+	name := img.App + "/" + img.Variant
+	if img.Emulated && img.Platform != "" {
+		name += " on " + img.Platform
+	}
+	return name
+}
+
+// Platforms are the distinct platforms r's images are known to be of, in
+// order of first appearance; linux/arm64/v8 counts as linux/arm64 (see
+// SamePlatform). A report of more than one is multi-platform: its Markdown
+// shows each app per platform.
+func (r Report) Platforms() []string {
+	var out []string
+	for _, img := range r.Images {
+		if img.Platform != "" && !slices.ContainsFunc(out, func(p string) bool { return SamePlatform(p, img.Platform) }) {
+			out = append(out, img.Platform)
+		}
+	}
+	return out
+}
+
+// multiPlatform reports whether r's images span more than one platform.
+func (r Report) multiPlatform() bool { return len(r.Platforms()) > 1 }
+
+// SamePlatform reports whether a and b name the same OCI platform: equal,
+// or linux/arm64 and linux/arm64/v8, as docker records the one arm64
+// variant for some images and not for others.
+func SamePlatform(a, b string) bool {
+	norm := func(p string) string {
+		if os, ok := strings.CutSuffix(p, "/arm64/v8"); ok {
+			return os + "/arm64"
+		}
+		return p
+	}
+	return norm(a) == norm(b)
+}
 
 // Check is what this run's check of an image found.
 type Check string
