@@ -46,7 +46,8 @@
 //
 //	{"schema", "engine", "image_store",
 //	 "builder": {"name", "driver", "endpoint", "buildkit_version"},
-//	 "images": [{"app", "variant", "image", "id", "base", "base_note",
+//	 "images": [{"app", "variant", "image", ["platform", "emulated",]
+//	  "id", "base", "base_note",
 //	  "status", "error", "size_bytes", "docker_size_bytes",
 //	  "compressed_bytes", "layers", "user",
 //	  "build_seconds", "startup_seconds",
@@ -60,12 +61,13 @@
 //	  "gone": [{"app", "variant", "image", "size_bytes", "compressed_bytes"}]}}
 //
 // schema is [Schema], the version of this shape (2; reports without the
-// key are schema 1). Every key is always present. Sizes are integers exactly as given. Unknown
+// key are schema 1). Every key is always present, but for an image's
+// platform and emulated (below). Sizes are integers exactly as given. Unknown
 // values are null: empty engine, image_store, id, base, base_note and error
 // are null, and so are builder (the buildx builder the images were built
 // on) when not known and its endpoint and buildkit_version when buildx did
-// not say, and so is docker_size_bytes when docker did not say; a failed or
-// missing image has null size_bytes, compressed_bytes, layers, user,
+// not say, and so is docker_size_bytes when docker did not say; a failed,
+// missing or not-run image has null size_bytes, compressed_bytes, layers, user,
 // build_seconds, startup_seconds and history. For a built image, user is
 // Config.User as docker reports it ("" means root) and history is in
 // docker's order, newest first (null when none was recorded).
@@ -76,7 +78,17 @@
 // or when not recorded. files (regular files of the final filesystem, a
 // hard link counting as a path of its own), has_shell (/bin/sh resolves to
 // a file) and setuid_files (setuid or setgid files) are null when not
-// measured, and for a failed or missing image.
+// measured, and for an image that is not "ok".
+//
+// platform is the image's OCI platform as the engine records it
+// ("linux/arm64", "linux/arm/v7"), and emulated: true says it is not the
+// engine's own platform, so the engine ran the image (and built its
+// single-stage build) under emulation. Unlike every other key they are
+// left out rather than null or false, platform when not known and
+// emulated when false, so that the report of a single-platform run is
+// what it was before platforms, plus its platform. status is "ok",
+// "failed", "missing" or "not_run" (the engine has no emulation for the
+// image's platform; error says which).
 //
 // # Baseline
 //

@@ -110,9 +110,14 @@ func (c change) json() (*int64, *float64) {
 }
 
 type jsonImage struct {
-	App             string      `json:"app"`
-	Variant         string      `json:"variant"`
-	Image           string      `json:"image"`
+	App     string `json:"app"`
+	Variant string `json:"variant"`
+	Image   string `json:"image"`
+	// Platform and Emulated are the two keys left out rather than null or
+	// false, so that a single-platform report reads as it did before
+	// platforms, plus its platform once known.
+	Platform        string      `json:"platform,omitempty"`
+	Emulated        bool        `json:"emulated,omitempty"`
 	ID              *string     `json:"id"`
 	Base            *string     `json:"base"`
 	BaseNote        *string     `json:"base_note"`
@@ -147,6 +152,8 @@ func toJSON(img Image) jsonImage {
 		App:      img.App,
 		Variant:  img.Variant,
 		Image:    img.Image,
+		Platform: img.Platform,
+		Emulated: img.Emulated,
 		ID:       nonEmpty(img.ID),
 		Base:     nonEmpty(img.Base),
 		BaseNote: nonEmpty(img.BaseNote),

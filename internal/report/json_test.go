@@ -139,3 +139,39 @@ func TestJSONEmptyReport(t *testing.T) {
 		t.Errorf("JSON(Report{}) = %q, want %q", got, want)
 	}
 }
+
+// platform and emulated are there when known and true, and left out
+// otherwise, so that a single-platform report is what it was before them.
+func TestJSONPlatform(t *testing.T) {
+	r := Report{Images: []Image{
+		{App: "hello", Variant: "scratch", Status: OK},
+		{App: "hello", Variant: "scratch", Platform: "linux/amd64", Status: OK},
+		{App: "hello", Variant: "scratch", Platform: "linux/arm64", Emulated: true, Status: OK},
+		{App: "hello", Variant: "alpine", Platform: "linux/arm64", Emulated: true, Status: NotRun, Error: "no linux/arm64 emulation on this engine"},
+	}}
+	images := decodeJSON(t, r)
+	for i, tt := range []struct {
+		platform any // nil: no key
+		emulated any
+	}{
+		{nil, nil},
+		{"linux/amd64", nil},
+		{"linux/arm64", true},
+		{"linux/arm64", true},
+	} {
+		for key, want := range map[string]any{"platform": tt.platform, "emulated": tt.emulated} {
+			got, ok := images[i][key]
+			if want == nil && ok || want != nil && got != want {
+				t.Errorf("images[%d].%s = %#v (present %v), want %#v", i, key, got, ok, want)
+			}
+		}
+	}
+	if got := images[3]["status"]; got != "not_run" {
+		t.Errorf("images[3].status = %v, want not_run", got)
+	}
+	for _, k := range []string{"size_bytes", "compressed_bytes", "layers", "build_seconds", "history"} {
+		if v, ok := images[3][k]; !ok || v != nil {
+			t.Errorf("images[3].%s = %#v (present %v), want null for an image not run", k, v, ok)
+		}
+	}
+}
