@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -20,37 +21,71 @@ type Baseline struct {
 type BaselineImage struct {
 	App, Variant    string
 	Image           string
+	Platform        string // "" = not known: a report written before platforms
 	Status          Status
 	SizeBytes       *int64 // nil: not known (the image was not built then)
 	CompressedBytes *int64
 }
 
-// name is "hello/scratch", as variants are called in output.
-func (b BaselineImage) name() string { return b.App + "/" + b.Variant }
+// name is "hello/scratch", as variants are called in output, or
+// "hello/scratch on linux/arm64" when platform is set and the platform
+// known.
+func (b BaselineImage) name(platform bool) string {
+	name := b.App + "/" + b.Variant
+	if platform && b.Platform != "" {
+		name += " on " + b.Platform
+	}
+	return name
+}
 
-// find is the baseline's image of the app and variant, or nil.
-func (b *Baseline) find(app, variant string) *BaselineImage {
-	for i := range b.Images {
-		if b.Images[i].App == app && b.Images[i].Variant == variant {
-			return &b.Images[i]
-		}
+// find is the baseline's image of img: the one of its app, variant and
+// platform, else, for an image of the engine's own platform (not
+// Emulated), the one of its app and variant with no platform, as a
+// baseline written before platforms has; nil when there is none.
+func (b *Baseline) find(img Image) *BaselineImage {
+	if i := b.index(img); i >= 0 {
+		return &b.Images[i]
 	}
 	return nil
 }
 
-// gone are the baseline's images that r has no image of.
+// index is the index of find's image in b.Images, or -1.
+func (b *Baseline) index(img Image) int {
+	same := slices.IndexFunc(b.Images, func(bi BaselineImage) bool {
+		return bi.App == img.App && bi.Variant == img.Variant && SamePlatform(bi.Platform, img.Platform)
+	})
+	if same >= 0 || img.Emulated {
+		return same
+	}
+	return slices.IndexFunc(b.Images, func(bi BaselineImage) bool {
+		return bi.App == img.App && bi.Variant == img.Variant && bi.Platform == ""
+	})
+}
+
+// gone are the baseline's images that no image of r is (see find).
 func (b *Baseline) gone(r Report) []BaselineImage {
-	var out []BaselineImage
-	for _, bi := range b.Images {
-		found := false
-		for _, img := range r.Images {
-			found = found || img.App == bi.App && img.Variant == bi.Variant
+	found := make([]bool, len(b.Images))
+	for _, img := range r.Images {
+		if i := b.index(img); i >= 0 {
+			found[i] = true
 		}
-		if !found {
+	}
+	var out []BaselineImage
+	for i, bi := range b.Images {
+		if !found[i] {
 			out = append(out, bi)
 		}
 	}
 	return out
+}
+
+// multiPlatform reports whether b's images span more than one platform.
+func (b *Baseline) multiPlatform() bool {
+	r := Report{}
+	for _, bi := range b.Images {
+		r.Images = append(r.Images, Image{Platform: bi.Platform})
+	}
+	return r.multiPlatform()
 }
 
 // ReadBaseline reads a JSON report written by [JSON], file being its name
@@ -83,6 +118,7 @@ func ReadBaseline(file string, data []byte) (*Baseline, error) {
 			App             string `json:"app"`
 			Variant         string `json:"variant"`
 			Image           string `json:"image"`
+			Platform        string `json:"platform"`
 			Status          Status `json:"status"`
 			SizeBytes       *int64 `json:"size_bytes"`
 			CompressedBytes *int64 `json:"compressed_bytes"`
@@ -99,13 +135,15 @@ func ReadBaseline(file string, data []byte) (*Baseline, error) {
 		b.Engine = *in.Engine
 	}
 	for i, img := range *in.Images {
-		bi := BaselineImage{App: img.App, Variant: img.Variant, Image: img.Image, Status: img.Status,
+		bi := BaselineImage{App: img.App, Variant: img.Variant, Image: img.Image, Platform: img.Platform, Status: img.Status,
 			SizeBytes: img.SizeBytes, CompressedBytes: img.CompressedBytes}
 		switch {
 		case img.App == "" || img.Variant == "":
 			return nil, fail("images[%d] has no app or variant", i)
-		case b.find(img.App, img.Variant) != nil:
-			return nil, fail("images[%d]: %s is listed twice", i, bi.name())
+		case slices.ContainsFunc(b.Images, func(o BaselineImage) bool {
+			return o.App == bi.App && o.Variant == bi.Variant && SamePlatform(o.Platform, bi.Platform)
+		}):
+			return nil, fail("images[%d]: %s is listed twice", i, bi.name(true))
 		}
 		b.Images = append(b.Images, bi)
 	}
@@ -204,14 +242,20 @@ func writeBaseline(b *strings.Builder, r Report) {
 		b.WriteString("| image | size | change | compressed | change |\n")
 		b.WriteString("|:--|--:|--:|--:|--:|\n")
 	}
+	// Named with their platforms when either report has several.
+	multi := r.multiPlatform() || base.multiPlatform()
 	for _, img := range r.Images {
-		name := escapeCell(img.App + "/" + img.Variant)
+		name := img.App + "/" + img.Variant
+		if multi && img.Platform != "" {
+			name += " on " + img.Platform
+		}
+		name = escapeCell(name)
 		size, comp := imageFigures(img)
 		sizeCell, compCell := formatOptionalMB(size), formatOptionalMB(comp)
 		if img.Status != OK {
 			sizeCell = "**" + statusLabel(img.Status) + "**"
 		}
-		then := base.find(img.App, img.Variant)
+		then := base.find(img)
 		if then == nil {
 			fmt.Fprintf(b, "| %s | %s | **new** | %s | **new** |\n", name, sizeCell, compCell)
 			continue
@@ -231,7 +275,7 @@ func writeBaseline(b *strings.Builder, r Report) {
 	}
 	parts := make([]string, len(gone))
 	for i, g := range gone {
-		parts[i] = codeCell(g.name()) + " (" + formatOptionalMB(g.SizeBytes) + ", " + formatOptionalMB(g.CompressedBytes) + " compressed)"
+		parts[i] = codeCell(g.name(multi)) + " (" + formatOptionalMB(g.SizeBytes) + ", " + formatOptionalMB(g.CompressedBytes) + " compressed)"
 	}
 	if len(r.Images) > 0 {
 		b.WriteString("\n")

@@ -23,7 +23,7 @@ func JSON(w io.Writer, r Report) error {
 	if b := r.Baseline; b != nil {
 		out.Baseline = &jsonBaseline{File: b.File, Engine: nonEmpty(b.Engine), Gone: []jsonGone{}}
 		for _, g := range b.gone(r) {
-			out.Baseline.Gone = append(out.Baseline.Gone, jsonGone{App: g.App, Variant: g.Variant, Image: g.Image,
+			out.Baseline.Gone = append(out.Baseline.Gone, jsonGone{App: g.App, Variant: g.Variant, Image: g.Image, Platform: g.Platform,
 				SizeBytes: g.SizeBytes, CompressedBytes: g.CompressedBytes})
 		}
 	}
@@ -67,6 +67,7 @@ type jsonGone struct {
 	App             string `json:"app"`
 	Variant         string `json:"variant"`
 	Image           string `json:"image"`
+	Platform        string `json:"platform,omitempty"` // left out when not known, as an image's
 	SizeBytes       *int64 `json:"size_bytes"`
 	CompressedBytes *int64 `json:"compressed_bytes"`
 }
@@ -84,7 +85,7 @@ type jsonImageBaseline struct {
 }
 
 func baselineJSON(img Image, b *Baseline) *jsonImageBaseline {
-	then := b.find(img.App, img.Variant)
+	then := b.find(img)
 	if then == nil {
 		return &jsonImageBaseline{New: true}
 	}
