@@ -22,7 +22,8 @@
 //     store, each layer's tar gzipped with Go's compress/gzip at the default
 //     level on the classic store.
 //   - "vs single-stage" compares uncompressed sizes (exact bytes) with the
-//     same app's single-stage image: a signed percent change with one
+//     single-stage image of the same app (and platform, when the report
+//     has several): a signed percent change with one
 //     decimal, plus an "N× smaller" factor (one decimal below 10, a whole
 //     number from 10 up). Rounding is half away from zero, in exact integer
 //     arithmetic.
@@ -38,6 +39,22 @@
 // the images that were built, and a collapsed layer breakdown per built
 // image. A closing line sets the best multi-stage result per app next to the
 // originally published comparison.
+//
+// A report whose images are of more than one platform (distinct non-empty
+// [Image.Platform], linux/arm64/v8 counting as linux/arm64) is shown per
+// platform: per app, one chart of every built image, each bar labelled
+// with its platform ("scratch arm64"), then a section per platform
+// ("### linux/arm64 (emulated)") with its own table, compared with its
+// own single-stage image, and its images' layer breakdowns. An emulated
+// image's check reads "verified (emulated)", and under the table of an
+// emulated platform a line sets the single-stage build, compiled under
+// emulation, beside the multi-stage ones, cross-compiled, with how many
+// times faster they were than it against the slower of them (or that it
+// is not known). The legend explains these only then, and the closing line
+// has a part per app and platform. A report of one platform, known or
+// not, is exactly what it was before platforms. An image NotRun (no
+// emulation for its platform) shows "not run" and its error, like a
+// failed one.
 //
 // # JSON
 //
@@ -58,7 +75,8 @@
 //	   "size_change_bytes", "size_change_percent",
 //	   "compressed_change_bytes", "compressed_change_percent"}}],
 //	 "baseline": {"file", "engine",
-//	  "gone": [{"app", "variant", "image", "size_bytes", "compressed_bytes"}]}}
+//	  "gone": [{"app", "variant", "image", ["platform",]
+//	   "size_bytes", "compressed_bytes"}]}}
 //
 // schema is [Schema], the version of this shape (2; reports without the
 // key are schema 1). Every key is always present, but for an image's
@@ -94,13 +112,18 @@
 //
 // A report may carry a [Baseline], an earlier JSON report read by
 // [ReadBaseline] (which refuses another [Schema]). Images are matched by
-// app and variant. The Markdown then opens with a table of every image's
-// change in size and compressed size against it (exact bytes, signed, and
-// percent of the baseline with one decimal), marks the images that are
-// new and lists those that are gone. In the JSON, the top-level baseline
-// (null without one) names the file and lists the gone images; each
-// image's baseline (null without one) holds its figures in the baseline
-// and the changes (percent with two decimals), new: true with nulls for an
-// image that was not there, and null changes where a figure is not known
-// on either side.
+// app, variant and platform; a baseline image with no platform (a report
+// written before platforms) matches the image of its app and variant that
+// is not emulated, so that against such a baseline the engine's own
+// platform is compared as before and another is new. The Markdown then
+// opens with a table of every image's change in size and compressed size
+// against it (exact bytes, signed, and percent of the baseline with one
+// decimal), marks the images that are new and lists those that are gone,
+// each named with its platform when either report has several. In the
+// JSON, the top-level baseline (null without one) names the file and
+// lists the gone images (with their platform, when known); each image's
+// baseline (null without one) holds its figures in the baseline and the
+// changes (percent with two decimals), new: true with nulls for an image
+// that was not there, and null changes where a figure is not known on
+// either side.
 package report

@@ -1,5 +1,10 @@
 package report
 
+import (
+	"crypto/sha256"
+	"fmt"
+)
+
 // Realistic fixtures. Sizes add up: each image's SizeBytes is the sum of
 // its history sizes. History is newest first, as docker prints it.
 
@@ -284,4 +289,113 @@ func againstBaseline() Report {
 		},
 	}
 	return r
+}
+
+// A two-platform run (PLATFORMS=linux/amd64,linux/arm64) on an amd64
+// engine with qemu's binfmt_misc handlers, offline: each platform's bases
+// are its own stand-ins. The amd64 rows are those of the real report in
+// docs/report.md; arm64 has no static busybox here, so its alpine images
+// are on the shell-less minimal root filesystem. The arm64 images ran
+// under emulation, and their single-stage builds compiled under it, while
+// the multi-stage builds cross-compiled on amd64.
+const (
+	goStandIn      = 232_512_557 // the local Go toolchain, imported
+	goStandInArm64 = 226_871_304 // Go's linux/arm64 download, imported
+	busyboxRootfs  = 2_203_833   // Debian's static busybox and the usual files
+	minimalRootfs  = 219_764     // /etc/passwd, /etc/group, CA certificates
+	buildLeftover  = 65_868      // what go build leaves in the image beside the binary
+	helloAmd64     = 1_585_314
+	echoAmd64      = 5_771_426
+	helloArm64     = 1_573_026
+	echoArm64      = 5_701_794
+)
+
+func singleStageHistory(app string, arch string, binary int64, base int64) []Layer {
+	return []Layer{
+		{0, `ENTRYPOINT ["/usr/local/bin/app"]`},
+		{binary + buildLeftover, "RUN |3 APP=" + app + " TARGETOS=linux TARGETARCH=" + arch + " go build -trimpath -ldflags=-s -w -o /usr/local/bin/app . # buildkit"},
+		{0, "WORKDIR /src/" + app},
+		{0, "ENV CGO_ENABLED=0 GOOS=linux GOARCH=" + arch + " GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build"},
+		{0, "ARG APP TARGETOS TARGETARCH"},
+		{base, ""},
+	}
+}
+
+func alpineStandInHistory(binary, rootfs int64) []Layer {
+	return []Layer{
+		{0, `ENTRYPOINT ["/usr/local/bin/app"]`},
+		{0, "USER nobody:nobody"},
+		{binary, "COPY /usr/local/bin/app /usr/local/bin/app # buildkit"},
+		{rootfs, ""},
+	}
+}
+
+func scratchHistory(binary int64) []Layer {
+	return []Layer{
+		{0, `ENTRYPOINT ["/app"]`},
+		{0, "USER 65532:65532"},
+		{binary, "COPY /usr/local/bin/app /app # buildkit"},
+	}
+}
+
+func twoPlatforms() Report {
+	const (
+		goNote       = "offline stand-in for golang:1.26-alpine: the local Go toolchain go1.26.8, no shell"
+		goNoteArm64  = "offline stand-in for golang:1.26-alpine: Go go1.26.8 for linux/arm64, no shell"
+		busyboxNote  = "offline stand-in for alpine:3.22: Debian's static busybox 1.35.0"
+		minimalNote  = "offline stand-in for alpine:3.22: a minimal root filesystem with no shell"
+		goID         = "sha256:b0bfab2e833ab6351925e56cce510917bb1ea72c70b839b387e08ef0bdbe45f9"
+		goIDArm64    = "sha256:5e02c7a1d94b38f6a0e1c2d3b4a5968778695a4b3c2d1e0f9a8b7c6d5e4f3a2b"
+		busyboxID    = "sha256:9530b7f6d6010b0c9fa686715cc0a34c9fe9c61a5f16ce274b2aa565bae67198"
+		minimalIDArm = "sha256:c41d7a90e2b35f6877a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0"
+	)
+	n := func(v int) *int { return &v }
+	no, yes := false, true
+	image := func(app, dir, variant, platform string, emulated bool, size int64, comp int64, layers int, user string, build, start float64, files int, shell *bool, history []Layer) Image {
+		tag := "multistage/" + dir + ":" + variant
+		if emulated {
+			tag += "-arm64"
+		}
+		return Image{App: app, Variant: variant, Image: tag, Platform: platform, Emulated: emulated,
+			Status: OK, Check: Verified, SizeBytes: size, CompressedBytes: i64(comp), Layers: layers, User: user,
+			BuildSeconds: f64(build), StartupSeconds: f64(start), Files: n(files), HasShell: shell, SetuidFiles: n(0),
+			History: history}
+	}
+	onBase := func(img Image, base, note, id string) Image {
+		img.Base, img.BaseNote, img.BaseDigest, img.BaseDigestKind = base, note, id, DigestImageID
+		return img
+	}
+	scratch := func(img Image) Image { img.Base = "scratch"; return img }
+	amd, arm := "linux/amd64", "linux/arm64"
+	images := []Image{
+		onBase(image("hello", "hello", "single-stage", amd, false, goStandIn+helloAmd64+buildLeftover, 68_027_352, 3, "", 8.1, 0.753, 15_043, &no,
+			singleStageHistory("hello", "amd64", helloAmd64, goStandIn)), "multistage-standin/go:go1.26.8", goNote, goID),
+		onBase(image("hello", "hello", "alpine", amd, false, busyboxRootfs+helloAmd64, 1_916_557, 2, "nobody:nobody", 0.951, 0.550, 5, &yes,
+			alpineStandInHistory(helloAmd64, busyboxRootfs)), "multistage-standin/busybox:1.35.0", busyboxNote, busyboxID),
+		scratch(image("hello", "hello", "scratch", amd, false, helloAmd64, 719_831, 1, "65532:65532", 1.2, 0.549, 1, &no, scratchHistory(helloAmd64))),
+		onBase(image("hello", "hello", "single-stage", arm, true, goStandInArm64+helloArm64+buildLeftover, 66_143_281, 3, "", 118.3, 0.981, 14_987, &no,
+			singleStageHistory("hello", "arm64", helloArm64, goStandInArm64)), "multistage-standin/go:go1.26.8-linux-arm64", goNoteArm64, goIDArm64),
+		onBase(image("hello", "hello", "alpine", arm, true, minimalRootfs+helloArm64, 815_377, 2, "nobody:nobody", 6.41, 0.802, 4, &no,
+			alpineStandInHistory(helloArm64, minimalRootfs)), "multistage-standin/rootfs:minimal-linux-arm64", minimalNote, minimalIDArm),
+		scratch(image("hello", "hello", "scratch", arm, true, helloArm64, 683_912, 1, "65532:65532", 6.18, 0.797, 1, &no, scratchHistory(helloArm64))),
+		onBase(image("echo", "echo_app", "single-stage", amd, false, goStandIn+echoAmd64+buildLeftover, 69_795_208, 3, "", 9.0, 0.735, 15_043, &no,
+			singleStageHistory("echo_app", "amd64", echoAmd64, goStandIn)), "multistage-standin/go:go1.26.8", goNote, goID),
+		onBase(image("echo", "echo_app_multistage", "alpine", amd, false, busyboxRootfs+echoAmd64, 3_663_830, 2, "nobody:nobody", 1.0, 0.588, 5, &yes,
+			alpineStandInHistory(echoAmd64, busyboxRootfs)), "multistage-standin/busybox:1.35.0", busyboxNote, busyboxID),
+		scratch(image("echo", "echo_app_multistage", "scratch", amd, false, echoAmd64, 2_467_136, 1, "65532:65532", 2.6, 0.545, 1, &no, scratchHistory(echoAmd64))),
+		onBase(image("echo", "echo_app", "single-stage", arm, true, goStandInArm64+echoArm64+buildLeftover, 67_912_604, 3, "", 131.6, 1.412, 14_987, &no,
+			singleStageHistory("echo_app", "arm64", echoArm64, goStandInArm64)), "multistage-standin/go:go1.26.8-linux-arm64", goNoteArm64, goIDArm64),
+		onBase(image("echo", "echo_app_multistage", "alpine", arm, true, minimalRootfs+echoArm64, 2_532_702, 2, "nobody:nobody", 7.93, 1.203, 4, &no,
+			alpineStandInHistory(echoArm64, minimalRootfs)), "multistage-standin/rootfs:minimal-linux-arm64", minimalNote, minimalIDArm),
+		scratch(image("echo", "echo_app_multistage", "scratch", arm, true, echoArm64, 2_401_377, 1, "65532:65532", 7.62, 1.187, 1, &no, scratchHistory(echoArm64))),
+	}
+	for i := range images {
+		images[i].ID = fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(images[i].Image)))
+	}
+	return Report{
+		Engine:  "Docker Engine 20.10.24+dfsg1, classic image store (fuse-overlayfs)",
+		Store:   "classic",
+		Builder: &Builder{Name: "default", Driver: "docker", Version: "v0.8+unknown"},
+		Images:  images,
+	}
 }

@@ -22,6 +22,7 @@ var goldenCases = []struct {
 	{"unknown_figures", unknownFigures()},
 	{"empty", Report{}},
 	{"baseline", againstBaseline()},
+	{"two_platforms", twoPlatforms()},
 	{"baseline_empty", Report{Baseline: &Baseline{File: "old.json", Images: []BaselineImage{{App: "hello", Variant: "scratch", Status: Missing}}}}},
 }
 

@@ -114,3 +114,143 @@ func TestWriteErrorsAreReturned(t *testing.T) {
 		t.Error("JSON(failing writer) = nil, want the write error")
 	}
 }
+
+// platformRow returns the table row of the given variant in the section of
+// the given platform of the given app's, in a multi-platform report.
+func platformRow(t *testing.T, md, app, platform, variant string) string {
+	t.Helper()
+	_, section, ok := strings.Cut(md, "\n## "+app+"\n")
+	if !ok {
+		t.Fatalf("no section for %s", app)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, section, ok = strings.Cut(section, "\n### "+platform)
+	if !ok {
+		t.Fatalf("no section for %s on %s", app, platform)
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "| "+variant+" | ") {
+			return line
+		}
+	}
+	t.Fatalf("no row for %s %s on %s", app, variant, platform)
+	return ""
+}
+
+// A report of one platform is the report it was before platforms, byte
+// for byte, whether its platform is known or not.
+func TestMarkdownOfOnePlatformIsUnchanged(t *testing.T) {
+	for _, tc := range goldenCases {
+		if len(tc.report.Platforms()) > 1 {
+			continue
+		}
+		want := markdown(t, tc.report)
+		r := tc.report
+		r.Images = append([]Image(nil), r.Images...)
+		for i := range r.Images {
+			if i != 1 { // one image whose platform is not known
+				r.Images[i].Platform = "linux/amd64"
+			}
+		}
+		if got := markdown(t, r); got != want {
+			t.Errorf("%s: Markdown with its platform known differs from Markdown without:\n%s", tc.name, got)
+		}
+	}
+}
+
+// Each image is compared with the single-stage image of its own app and
+// platform, never of another platform.
+func TestMarkdownComparesWithinAPlatform(t *testing.T) {
+	md := markdown(t, twoPlatforms())
+	for _, tt := range []struct {
+		platform, variant string
+		size, base        int64
+	}{
+		{"linux/amd64", "alpine", busyboxRootfs + helloAmd64, goStandIn + helloAmd64 + buildLeftover},
+		{"linux/arm64", "alpine", minimalRootfs + helloArm64, goStandInArm64 + helloArm64 + buildLeftover},
+		{"linux/arm64", "scratch", helloArm64, goStandInArm64 + helloArm64 + buildLeftover},
+	} {
+		cells := strings.Split(platformRow(t, md, "hello", tt.platform, tt.variant), " | ")
+		if got, want := cells[7], formatChange(tt.size, tt.base); got != want {
+			t.Errorf("hello %s on %s: vs single-stage = %q, want %q", tt.variant, tt.platform, got, want)
+		}
+	}
+
+	// arm64's single-stage failed: its alpine and scratch have nothing to
+	// compare with, amd64's still have.
+	r := twoPlatforms()
+	r.Images[3].Status, r.Images[3].Error = Failed, "building: exec format error"
+	md = markdown(t, r)
+	if got := strings.Split(platformRow(t, md, "hello", "linux/arm64", "scratch"), " | ")[7]; got != "–" {
+		t.Errorf("hello scratch on linux/arm64 vs a failed single-stage = %q, want –", got)
+	}
+	if got := strings.Split(platformRow(t, md, "hello", "linux/amd64", "scratch"), " | ")[7]; got == "–" {
+		t.Error("hello scratch on linux/amd64 lost its comparison when arm64's single-stage failed")
+	}
+	if !strings.Contains(md, "**hello on linux/arm64** not comparable (single-stage failed); **echo on linux/amd64**") {
+		t.Error("the closing line does not say hello on linux/arm64 is not comparable")
+	}
+	if !strings.Contains(md, "**Build time on linux/arm64:** single-stage not known (failed); multi-stage 6.4 s (alpine) and 6.2 s (scratch), cross-compiled: how much faster is not known.") {
+		t.Error("the build time line does not say the single-stage time is not known")
+	}
+}
+
+func TestMarkdownOfTwoPlatforms(t *testing.T) {
+	md := markdown(t, twoPlatforms())
+	for _, want := range []string{
+		"against the single-stage image of the same app and platform;",
+		"*emulated* = a platform that is not the engine's own",
+		"\n### linux/amd64\n",
+		"\n### linux/arm64 (emulated)\n",
+		`    x-axis ["single-stage amd64", "alpine amd64", "scratch amd64", "single-stage arm64", "alpine arm64", "scratch arm64"]`,
+		"<summary><b>hello · scratch · linux/arm64</b>",
+		"**Build time on linux/arm64:** single-stage 118 s, compiled under emulation; multi-stage 6.4 s (alpine) and 6.2 s (scratch), cross-compiled: 18× faster (against alpine, the slower).",
+		"Ours: **hello on linux/amd64** single-stage",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "Build time on linux/amd64") {
+		t.Error("the native platform got a build time line")
+	}
+	if got := platformRow(t, md, "hello", "linux/arm64", "scratch"); !strings.HasPrefix(got, "| scratch | verified (emulated) |") {
+		t.Errorf("hello scratch on linux/arm64 = %q, want it verified (emulated)", got)
+	}
+	if got := platformRow(t, md, "hello", "linux/amd64", "scratch"); !strings.HasPrefix(got, "| scratch | verified |") {
+		t.Errorf("hello scratch on linux/amd64 = %q, want it verified", got)
+	}
+
+	// The one-platform legend says nothing of platforms.
+	if one := markdown(t, fullMatrix()); strings.Contains(one, "emulat") || strings.Contains(one, "platform") {
+		t.Error("a one-platform report speaks of platforms")
+	}
+}
+
+// An engine with no arm64 emulation: the arm64 rows say so, with no
+// figure, no bar and no build time line.
+func TestMarkdownNotRun(t *testing.T) {
+	r := twoPlatforms()
+	r.Images = append([]Image(nil), r.Images...)
+	for i := range r.Images {
+		if img := &r.Images[i]; img.Emulated {
+			*img = Image{App: img.App, Variant: img.Variant, Image: img.Image, Platform: img.Platform, Emulated: true,
+				Base: img.Base, Status: NotRun, Error: "no linux/arm64 emulation on this engine",
+				SizeBytes: 1_573_026, BuildSeconds: f64(6.2)} // stale figures that must not show
+		}
+	}
+	md := markdown(t, r)
+	want := "| scratch | not checked | `scratch` | **not run**: no linux/arm64 emulation on this engine | – | – | – | – | – | – | – | – | – |"
+	if got := platformRow(t, md, "hello", "linux/arm64", "scratch"); got != want {
+		t.Errorf("hello scratch on linux/arm64 = %q, want %q", got, want)
+	}
+	for _, bad := range []string{"### linux/arm64 (emulated)", "Build time on", "scratch arm64", "hello · scratch · linux/arm64"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("a platform not run shows %q", bad)
+		}
+	}
+	if !strings.Contains(md, "**hello on linux/arm64** not comparable (single-stage not run)") {
+		t.Error("the closing line does not say hello on linux/arm64 was not run")
+	}
+}
