@@ -7,11 +7,22 @@
 //	# comment                  (a # starts a comment anywhere on a line)
 //	hello/scratch  size 1.67 MB  compressed 756 kB
 //	hello/alpine on multistage-standin/busybox:1.35.0  size 3.98 MB
+//	hello/scratch on linux/arm64  size 1.66 MB
+//	hello/alpine on linux/arm64 on multistage-standin/rootfs:minimal-linux-arm64  size 1.89 MB
 //
 // A line names a variant as the report and the progress lines do
-// (app/style), then, optionally, "on <base>": the budget then holds only
-// for an image built on that base, as the size of an alpine image is
-// mostly its base's. Then one or both figures, each with its maximum:
+// (app/style), then, optionally, "on <base>", "on <platform>" or both, in
+// either order. With a base, the budget holds only for an image built on
+// that base, as the size of an alpine image is mostly its base's; with a
+// platform, only for an image of that platform (its report.Image.Platform);
+// a line without one holds on every base, or every platform. A platform is
+// os/arch or os/arch/variant with os linux, lowercase ("linux/arm64",
+// "linux/arm/v7"; "linux/arm64/v8" is "linux/arm64"); anything else after
+// "on" is a base reference, so a base named linux/<name> is written with
+// its tag ("linux/foo:1"). Where several lines hold for an image, the one
+// that names the most wins, its base counting for more than its platform:
+// base and platform, then base, then platform, then neither. Then one or
+// both figures, each with its maximum:
 // "size" (the unpacked content) and "compressed" (what a push uploads),
 // as the report measures them. A maximum is a number and a unit, with or
 // without a space between: B, kB, MB, GB (10³, 10⁶, 10⁹ bytes, the
@@ -31,6 +42,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/go-multistage/multistage/internal/report"
 )
 
 // File is the budget file's name at the repository root.
@@ -47,13 +60,14 @@ const (
 
 // Budget is one maximum of one figure of one variant.
 type Budget struct {
-	Variant string // "hello/scratch"
-	Base    string // "" = on any base; else only for an image built on this base
-	Figure  Figure
-	Max     int64  // bytes
-	Text    string // the maximum as written: "1.67 MB"
-	File    string // where it is written
-	Line    int
+	Variant  string // "hello/scratch"
+	Base     string // "" = on any base; else only for an image built on this base
+	Platform string // "" = on every platform; else only for an image of this platform ("linux/arm64")
+	Figure   Figure
+	Max      int64  // bytes
+	Text     string // the maximum as written: "1.67 MB"
+	File     string // where it is written
+	Line     int
 }
 
 // where is "budgets.txt:12".
@@ -98,9 +112,9 @@ func Parse(file string, data []byte, variants []string) (Budgets, error) {
 		for _, b := range bs {
 			b.File, b.Line = file, n
 			if j := slices.IndexFunc(out, func(o Budget) bool {
-				return o.Variant == b.Variant && o.Base == b.Base && o.Figure == b.Figure
+				return o.Variant == b.Variant && o.Base == b.Base && report.SamePlatform(o.Platform, b.Platform) && o.Figure == b.Figure
 			}); j >= 0 {
-				errs = append(errs, fmt.Errorf("%s:%d: %s %s has a budget already, on line %d", file, n, b.Variant+onBase(b.Base), b.Figure, out[j].Line))
+				errs = append(errs, fmt.Errorf("%s:%d: %s %s has a budget already, on line %d", file, n, b.Variant+b.on(), b.Figure, out[j].Line))
 				continue
 			}
 			out = append(out, b)
@@ -109,26 +123,48 @@ func Parse(file string, data []byte, variants []string) (Budgets, error) {
 	return out, errors.Join(errs...)
 }
 
-func onBase(base string) string {
-	if base == "" {
-		return ""
+// on is where the budget holds as a line says it: " on linux/arm64 on
+// <base>", "" for everywhere.
+func (b Budget) on() string {
+	s := ""
+	if b.Platform != "" {
+		s += " on " + b.Platform
 	}
-	return " on " + base
+	if b.Base != "" {
+		s += " on " + b.Base
+	}
+	return s
 }
 
-// parseLine parses the fields of one line: variant [on base] (figure amount)+.
+// platformRE is an OCI platform as a budget line names one: os/arch or
+// os/arch/variant, with os linux, the only one the project builds for.
+var platformRE = regexp.MustCompile(`^linux/[a-z0-9_]+(?:/[a-z0-9_]+)?$`)
+
+// parseLine parses the fields of one line:
+// variant [on platform] [on base] (figure amount)+, platform and base in
+// either order.
 func parseLine(f []string, variants []string) ([]Budget, error) {
 	name := f[0]
 	if !slices.Contains(variants, name) {
 		return nil, fmt.Errorf("unknown variant %q: want one of %s", name, strings.Join(variants, ", "))
 	}
 	f = f[1:]
-	base := ""
-	if len(f) > 0 && f[0] == "on" {
+	var base, platform string
+	for len(f) > 0 && f[0] == "on" {
 		if len(f) < 2 {
-			return nil, fmt.Errorf("%s on: no base named after on", name)
+			return nil, fmt.Errorf("%s on: no base or platform named after on", name)
 		}
-		base, f = f[1], f[2:]
+		switch on := f[1]; {
+		case platformRE.MatchString(on) && platform != "":
+			return nil, fmt.Errorf("%s: on %s and on %s: a line holds for one platform; write a line for each", name, platform, on)
+		case platformRE.MatchString(on):
+			platform = on
+		case base != "":
+			return nil, fmt.Errorf("%s: on %s and on %s: a line holds on one base; write a line for each (a platform is linux/<arch>[/<variant>])", name, base, on)
+		default:
+			base = on
+		}
+		f = f[2:]
 	}
 	if len(f) == 0 {
 		return nil, fmt.Errorf("%s: no budget: want size <max> and/or compressed <max>, e.g. size 1.67 MB", name)
@@ -151,7 +187,7 @@ func parseLine(f []string, variants []string) ([]Budget, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", name, fig, err)
 		}
-		out = append(out, Budget{Variant: name, Base: base, Figure: fig, Max: max, Text: text})
+		out = append(out, Budget{Variant: name, Base: base, Platform: platform, Figure: fig, Max: max, Text: text})
 		f = f[used:]
 	}
 	return out, nil

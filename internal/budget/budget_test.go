@@ -62,6 +62,10 @@ hello/scratch  size 1.67 MB  compressed 756 kB   # the binary alone
 hello/alpine on multistage-standin/busybox:1.35.0  size 3.98MB
 hello/alpine on alpine:3.22 compressed 4 MB
 echo/scratch compressed 2.6 MB
+hello/scratch on linux/arm64 size 1.66 MB
+hello/alpine on linux/arm64 on multistage-standin/rootfs:minimal-linux-arm64 size 1.89 MB
+echo/alpine on multistage-standin/rootfs:minimal-linux-arm64 on linux/arm64 size 6.22 MB
+echo/alpine on linux/foo:1 size 9 MB
 `
 	got, err := Parse("budgets.txt", []byte(file), names)
 	if err != nil {
@@ -73,6 +77,12 @@ echo/scratch compressed 2.6 MB
 		{Variant: "hello/alpine", Base: "multistage-standin/busybox:1.35.0", Figure: Size, Max: 3_980_000, Text: "3.98MB", File: "budgets.txt", Line: 4},
 		{Variant: "hello/alpine", Base: "alpine:3.22", Figure: Compressed, Max: 4_000_000, Text: "4 MB", File: "budgets.txt", Line: 5},
 		{Variant: "echo/scratch", Figure: Compressed, Max: 2_600_000, Text: "2.6 MB", File: "budgets.txt", Line: 6},
+		{Variant: "hello/scratch", Platform: "linux/arm64", Figure: Size, Max: 1_660_000, Text: "1.66 MB", File: "budgets.txt", Line: 7},
+		{Variant: "hello/alpine", Base: "multistage-standin/rootfs:minimal-linux-arm64", Platform: "linux/arm64", Figure: Size, Max: 1_890_000, Text: "1.89 MB", File: "budgets.txt", Line: 8},
+		// Base and platform in either order.
+		{Variant: "echo/alpine", Base: "multistage-standin/rootfs:minimal-linux-arm64", Platform: "linux/arm64", Figure: Size, Max: 6_220_000, Text: "6.22 MB", File: "budgets.txt", Line: 9},
+		// A base under linux/ is one with its tag.
+		{Variant: "echo/alpine", Base: "linux/foo:1", Figure: Size, Max: 9_000_000, Text: "9 MB", File: "budgets.txt", Line: 10},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse = %+v\nwant %+v", got, want)
@@ -90,7 +100,10 @@ func TestParseErrorsNameTheFileAndLine(t *testing.T) {
 		{"unit it cannot read", "# x\n\n\nhello/scratch size 1.6 Mb", []string{`b.txt:4: hello/scratch size: unit "Mb" in "1.6 Mb"`}},
 		{"no maximum", "hello/scratch size", []string{"b.txt:1: hello/scratch size: no maximum"}},
 		{"no figure", "hello/scratch", []string{"b.txt:1: hello/scratch: no budget"}},
-		{"on without a base", "hello/alpine on", []string{"b.txt:1: hello/alpine on: no base"}},
+		{"on without a base", "hello/alpine on", []string{"b.txt:1: hello/alpine on: no base or platform named after on"}},
+		{"two platforms", "hello/scratch on linux/arm64 on linux/amd64 size 1 MB", []string{"b.txt:1: hello/scratch: on linux/arm64 and on linux/amd64: a line holds for one platform"}},
+		{"two bases", "hello/alpine on alpine:3.22 on alpine:3.23 size 1 MB", []string{"b.txt:1: hello/alpine: on alpine:3.22 and on alpine:3.23: a line holds on one base"}},
+		{"twice on one platform", "hello/scratch on linux/arm64 size 1 MB\nhello/scratch on linux/arm64/v8 size 2 MB", []string{"b.txt:2: hello/scratch on linux/arm64/v8 size has a budget already, on line 1"}},
 		{"maximum with no unit before the next figure", "hello/scratch size 1585314 compressed 1 MB", []string{`b.txt:1: hello/scratch size: "1585314" has no unit`}},
 		{"twice", "hello/scratch size 1 MB\nhello/scratch compressed 1 MB size 2 MB", []string{"b.txt:2: hello/scratch size has a budget already, on line 1"}},
 		{"every bad line is named", "hello/nope size 1 MB\necho/scratch size 1 MB\necho/nope size 1 MB", []string{"b.txt:1: unknown", "b.txt:3: unknown"}},
@@ -169,6 +182,74 @@ echo/alpine size 9 MB
 	}
 }
 
+// A line with no platform holds on every platform, a line with one on
+// that platform only; the most specific line holds, a base counting for
+// more than a platform.
+func TestCheckOnPlatforms(t *testing.T) {
+	i64 := func(v int64) *int64 { return &v }
+	budgets, err := Parse("budgets.txt", []byte(`
+hello/scratch size 1.67 MB compressed 756 kB
+hello/scratch on linux/arm64 size 1.6 MB
+hello/alpine on multistage-standin/busybox:1.35.0 size 3.98 MB compressed 2.02 MB
+echo/alpine on linux/arm64 on multistage-standin/rootfs:minimal-linux-arm64 size 6 MB
+echo/alpine on multistage-standin/rootfs:minimal-linux-arm64 size 7 MB
+echo/alpine on linux/arm64 size 8 MB
+echo/scratch on linux/arm64 size 6 MB
+`), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := func(app, v, platform, base string, size int64) report.Image {
+		return report.Image{App: app, Variant: v, Platform: platform, Emulated: strings.HasPrefix(platform, "linux/arm64"),
+			Base: base, Status: report.OK, SizeBytes: size, CompressedBytes: i64(size * 4 / 10)}
+	}
+	amd := img("hello", "scratch", "linux/amd64", "scratch", 1_585_314)
+	for _, tt := range []struct {
+		description string
+		images      []report.Image
+		want        Result
+	}{
+		{"a line with no platform holds on every platform", []report.Image{amd, img("hello", "scratch", "linux/arm64", "scratch", 1_699_000)}, Result{Breaches: []string{
+			"hello/scratch on linux/arm64: size 1,699,000 B is over its budget of 1.6 MB (1,600,000 B) by 99,000 B (+6.2%) (budgets.txt:3)",
+		}}},
+		{"a line for arm64 does not hold on amd64", []report.Image{img("hello", "scratch", "linux/amd64", "scratch", 1_650_000)}, Result{}},
+		{"arm64/v8 is arm64", []report.Image{img("hello", "scratch", "linux/arm64/v8", "scratch", 1_650_000)}, Result{Breaches: []string{
+			"hello/scratch on linux/arm64/v8: size 1,650,000 B is over its budget of 1.6 MB (1,600,000 B) by 50,000 B (+3.1%) (budgets.txt:3)",
+		}}},
+		{"base and platform win", []report.Image{img("echo", "alpine", "linux/arm64", "multistage-standin/rootfs:minimal-linux-arm64", 6_500_000)}, Result{Breaches: []string{
+			"echo/alpine on linux/arm64: size 6,500,000 B is over its budget of 6 MB (6,000,000 B) by 500,000 B (+8.3%) (budgets.txt:5)",
+		}}},
+		{"then the base", []report.Image{img("echo", "alpine", "linux/amd64", "multistage-standin/rootfs:minimal-linux-arm64", 7_500_000)}, Result{Breaches: []string{
+			"echo/alpine: size 7,500,000 B is over its budget of 7 MB (7,000,000 B) by 500,000 B (+7.1%) (budgets.txt:6)",
+		}}},
+		{"then the platform", []report.Image{img("echo", "alpine", "linux/arm64", "alpine:3.22", 8_500_000)}, Result{Breaches: []string{
+			"echo/alpine on linux/arm64: size 8,500,000 B is over its budget of 8 MB (8,000,000 B) by 500,000 B (+6.3%) (budgets.txt:7)",
+		}}},
+		{"an image whose platform is not known is held by lines with none only", []report.Image{img("echo", "scratch", "", "scratch", 6_500_000)}, Result{Notes: []string{
+			"not checked, budgeted on another platform only: echo/scratch (platform not known, built on scratch; budgets on linux/arm64 (budgets.txt:8))",
+		}}},
+		{
+			"in a two-platform report the note names the platform",
+			[]report.Image{
+				img("hello", "alpine", "linux/amd64", "multistage-standin/busybox:1.35.0", 3_789_147),
+				img("hello", "alpine", "linux/arm64", "multistage-standin/rootfs:minimal-linux-arm64", 1_792_790),
+				img("echo", "scratch", "linux/amd64", "scratch", 5_771_426),
+				img("echo", "alpine", "linux/amd64", "multistage-standin/rootfs:minimal", 5_800_000),
+			},
+			Result{Notes: []string{
+				"not checked, budgeted on another base or platform only: hello/alpine (linux/arm64, built on multistage-standin/rootfs:minimal-linux-arm64; budgets on multistage-standin/busybox:1.35.0 (budgets.txt:4)); " +
+					"echo/scratch (linux/amd64, built on scratch; budgets on linux/arm64 (budgets.txt:8)); " +
+					"echo/alpine (linux/amd64, built on multistage-standin/rootfs:minimal; budgets on linux/arm64 on multistage-standin/rootfs:minimal-linux-arm64 (budgets.txt:5), multistage-standin/rootfs:minimal-linux-arm64 (budgets.txt:6), linux/arm64 (budgets.txt:7))",
+			}},
+		},
+	} {
+		got := budgets.Check(report.Report{Images: tt.images})
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: Check =\n%q\nwant\n%q", tt.description, got, tt.want)
+		}
+	}
+}
+
 // A first run on a machine without busybox-static builds the alpine images
 // on another stand-in than the one the shipped budgets name: one line says
 // so for all of them, never one per figure, never an empty base.
@@ -195,6 +276,42 @@ func TestUnbudgetedBaseIsOneNote(t *testing.T) {
 		t.Fatalf("Check = %q, want no breach and one note", got)
 	}
 	want := regexp.MustCompile(`^not checked, budgeted on another base only: hello/alpine, echo/alpine \(built on multistage-standin/minimal:1; budgets on multistage-standin/busybox:1\.35\.0 \(budgets\.txt:\d+, \d+\)\)$`)
+	if !want.MatchString(got.Notes[0]) {
+		t.Errorf("the note = %q, want it to match %s", got.Notes[0], want)
+	}
+}
+
+// A two-platform run against the shipped budgets: the scratch lines hold
+// on both platforms, and the one note says the arm64 alpine images, on
+// their own stand-in, are not checked, naming their platform.
+func TestShippedBudgetsOnTwoPlatforms(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	budgets, err := Parse(File, data, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i64 := func(v int64) *int64 { return &v }
+	img := func(app, v, platform, base string, size, comp int64) report.Image {
+		return report.Image{App: app, Variant: v, Platform: platform, Emulated: platform == "linux/arm64", Base: base,
+			Status: report.OK, SizeBytes: size, CompressedBytes: i64(comp)}
+	}
+	got := budgets.Check(report.Report{Images: []report.Image{
+		img("hello", "alpine", "linux/amd64", "multistage-standin/busybox:1.35.0", 3_789_147, 1_916_557),
+		img("hello", "scratch", "linux/amd64", "scratch", 1_585_314, 719_831),
+		img("hello", "alpine", "linux/arm64", "multistage-standin/rootfs:minimal-linux-arm64", 1_792_790, 815_377),
+		img("hello", "scratch", "linux/arm64", "scratch", 1_573_026, 683_912),
+		img("echo", "alpine", "linux/amd64", "multistage-standin/busybox:1.35.0", 7_975_259, 3_663_830),
+		img("echo", "scratch", "linux/amd64", "scratch", 5_771_426, 2_467_136),
+		img("echo", "alpine", "linux/arm64", "multistage-standin/rootfs:minimal-linux-arm64", 5_921_558, 2_532_702),
+		img("echo", "scratch", "linux/arm64", "scratch", 5_701_794, 2_401_377),
+	}})
+	if len(got.Breaches) != 0 || len(got.Notes) != 1 {
+		t.Fatalf("Check = %q, want no breach and one note", got)
+	}
+	want := regexp.MustCompile(`^not checked, budgeted on another base only: hello/alpine, echo/alpine \(linux/arm64, built on multistage-standin/rootfs:minimal-linux-arm64; budgets on multistage-standin/busybox:1\.35\.0 \(budgets\.txt:\d+, \d+\)\)$`)
 	if !want.MatchString(got.Notes[0]) {
 		t.Errorf("the note = %q, want it to match %s", got.Notes[0], want)
 	}

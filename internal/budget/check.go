@@ -17,26 +17,39 @@ type Result struct {
 	// stays shut).
 	Breaches []string
 	// Notes do not: at most one line, naming the images whose budgets
-	// hold only on another base than the one they were built on.
+	// hold only on another base or platform than theirs.
 	Notes []string
 }
 
-// Check checks every image of r against the budgets. An image that failed
-// or could not be measured is not checked (it fails the run already: see
-// report.Unmeasured), nor a variant that is not in r.
+// Check checks every image of r against the budgets, each against the
+// one for its variant, platform and base (see ForPlatform). An image that
+// failed, was not run or could not be measured is not checked (it fails
+// the run already: see report.Unmeasured), nor a variant that is not in r.
+// Lines name an image as the progress lines do: "hello/scratch on
+// linux/arm64" for another platform than the engine's.
 func (bs Budgets) Check(r report.Report) Result {
 	var res Result
 	var elsewhere []unchecked
+	multi := len(r.Platforms()) > 1
 	for _, img := range r.Images {
 		if img.Status != report.OK {
 			continue
 		}
-		name := img.App + "/" + img.Variant
+		variant, name := img.App+"/"+img.Variant, img.Name()
 		for _, fig := range []Figure{Size, Compressed} {
-			b, others := bs.For(name, img.Base, fig)
+			b, others := bs.ForPlatform(variant, img.Platform, img.Base, fig)
 			if b == nil {
 				if len(others) > 0 {
-					elsewhere = append(elsewhere, unchecked{name, img.Base, others})
+					u := unchecked{name: variant, base: img.Base, others: others}
+					// The platform is named where it tells images apart,
+					// or is why the budgets do not hold.
+					if multi || slices.ContainsFunc(others, func(o Budget) bool { return o.Platform != "" }) {
+						u.platform = img.Platform
+						if u.platform == "" {
+							u.platform = "platform not known"
+						}
+					}
+					elsewhere = append(elsewhere, u)
 				}
 				continue
 			}
@@ -60,52 +73,71 @@ func (bs Budgets) Check(r report.Report) Result {
 	return res
 }
 
-// unchecked is a budgeted figure of image name that was not checked: the
-// image was built on base, and the budgets of that figure hold on others.
+// unchecked is a budgeted figure of variant name that was not checked:
+// its image was built on base (for platform, when that is to be named),
+// and the budgets of that figure hold elsewhere.
 type unchecked struct {
-	name, base string
-	others     []Budget
+	name, platform, base string
+	others               []Budget
 }
 
 // notCheckedNote says in one line which images were not checked against
-// their budgets, on which base they were built and where the budgets
-// hold; "" when there are none:
+// their budgets, on which base (and platform, where it is named) they
+// were built and where the budgets hold; "" when there are none:
 //
 //	not checked, budgeted on another base only: hello/alpine, echo/alpine (built on multistage-standin/rootfs:minimal; budgets on multistage-standin/busybox:1.35.0 (budgets.txt:28, 29))
+//	not checked, budgeted on another base only: hello/alpine, echo/alpine (linux/arm64, built on multistage-standin/rootfs:minimal-linux-arm64; budgets on multistage-standin/busybox:1.35.0 (budgets.txt:28, 29))
 func notCheckedNote(us []unchecked) string {
-	var bases []string               // the images' bases, in order
-	names := map[string][]string{}   // by image base
-	budgets := map[string][]Budget{} // by image base
+	type place struct{ platform, base string }
+	var places []place              // the images' platforms and bases, in order
+	names := map[place][]string{}   // by place, only looked up
+	budgets := map[place][]Budget{} // by place, only looked up
+	onBase, onPlatform := false, false
 	for _, u := range us {
-		if !slices.Contains(bases, u.base) {
-			bases = append(bases, u.base)
+		w := place{u.platform, u.base}
+		if !slices.Contains(places, w) {
+			places = append(places, w)
 		}
-		if !slices.Contains(names[u.base], u.name) {
-			names[u.base] = append(names[u.base], u.name)
+		if !slices.Contains(names[w], u.name) {
+			names[w] = append(names[w], u.name)
 		}
 		for _, o := range u.others {
 			// A line budgets both figures: it is named once.
-			if !slices.ContainsFunc(budgets[u.base], func(b Budget) bool { return b.where() == o.where() }) {
-				budgets[u.base] = append(budgets[u.base], o)
+			if !slices.ContainsFunc(budgets[w], func(b Budget) bool { return b.where() == o.where() }) {
+				budgets[w] = append(budgets[w], o)
 			}
+			onBase = onBase || o.Base != ""
+			onPlatform = onPlatform || o.Platform != ""
 		}
 	}
 	var parts []string
-	for _, base := range bases {
-		parts = append(parts, fmt.Sprintf("%s (built on %s; budgets on %s)", strings.Join(names[base], ", "), base, where(budgets[base])))
+	for _, w := range places {
+		built := "built on " + w.base
+		if w.platform != "" {
+			built = w.platform + ", " + built
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s; budgets on %s)", strings.Join(names[w], ", "), built, scopes(budgets[w])))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return "not checked, budgeted on another base only: " + strings.Join(parts, "; ")
+	elsewhere := "another base"
+	switch {
+	case onBase && onPlatform:
+		elsewhere = "another base or platform"
+	case onPlatform:
+		elsewhere = "another platform"
+	}
+	return "not checked, budgeted on " + elsewhere + " only: " + strings.Join(parts, "; ")
 }
 
-// where says on which bases budgets hold and where they are written, a
-// base and a file once: "multistage-standin/busybox:1.35.0 (budgets.txt:28, 29)".
-func where(budgets []Budget) string {
+// scopes says where budgets hold and where they are written, a place and
+// a file once: "multistage-standin/busybox:1.35.0 (budgets.txt:28, 29)",
+// "linux/arm64 on multistage-standin/rootfs:minimal-linux-arm64 (budgets.txt:31)".
+func scopes(budgets []Budget) string {
 	var parts []string
 	for i, b := range budgets {
-		if i > 0 && b.Base == budgets[i-1].Base {
+		if i > 0 && b.on() == budgets[i-1].on() {
 			at := strconv.Itoa(b.Line)
 			if b.File != budgets[i-1].File {
 				at = b.where()
@@ -113,7 +145,7 @@ func where(budgets []Budget) string {
 			parts[len(parts)-1] = strings.TrimSuffix(parts[len(parts)-1], ")") + ", " + at + ")"
 			continue
 		}
-		parts = append(parts, b.Base+" ("+b.where()+")")
+		parts = append(parts, strings.TrimPrefix(b.on(), " on ")+" ("+b.where()+")")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -132,26 +164,44 @@ func withoutRegistry(base string) string {
 	return base
 }
 
-// For is the budget of the figure of variant name built on base: the one
-// for that base if there is one, else the one for any base. When neither
-// is there, others are the variant's budgets of that figure on other
-// bases.
+// For is the budget of the figure of variant name built on base, for an
+// image whose platform is not known: only lines that name no platform
+// hold for it. See ForPlatform.
 func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []Budget) {
-	var any *Budget
-	for i := range bs {
-		c := &bs[i]
-		switch {
-		case c.Variant != name || c.Figure != fig:
-		case base != "" && (c.Base == base || c.Base == withoutRegistry(base)):
-			return c, nil
-		case c.Base == "":
-			any = c
-		default:
-			others = append(others, *c)
+	return bs.ForPlatform(name, "", base, fig)
+}
+
+// ForPlatform is the budget of the figure of variant name built on base,
+// for an image of platform: of the lines that hold for it (on no base or
+// on base, on no platform or on platform), the one that names the most,
+// a base counting for more than a platform: base and platform, then
+// base, then platform, then neither. When none holds, others are the
+// variant's budgets of that figure, which hold elsewhere.
+func (bs Budgets) ForPlatform(name, platform, base string, fig Figure) (b *Budget, others []Budget) {
+	best, rank := -1, -1
+	for i, c := range bs {
+		if c.Variant != name || c.Figure != fig {
+			continue
+		}
+		onBase := c.Base == "" || base != "" && (c.Base == base || c.Base == withoutRegistry(base))
+		onPlatform := c.Platform == "" || platform != "" && report.SamePlatform(c.Platform, platform)
+		if !onBase || !onPlatform {
+			others = append(others, c)
+			continue
+		}
+		r := 0
+		if c.Base != "" {
+			r += 2
+		}
+		if c.Platform != "" {
+			r++
+		}
+		if r > rank {
+			best, rank = i, r
 		}
 	}
-	if any != nil {
-		return any, nil
+	if best >= 0 {
+		return &bs[best], nil
 	}
 	return nil, others
 }
