@@ -37,8 +37,8 @@ func TestCheckOfTheEnginesOwnPlatform(t *testing.T) {
 	if err != nil || again.ID != first.ID {
 		t.Errorf("the probe after a second check is %s (%v), want the same image %s", again.ID, err, first.ID)
 	}
-	if first.Config.Labels[variant.ProjectLabel] == "" || first.Size > 200 {
-		t.Errorf("the probe %s: labels %v, %d bytes; want the project's label and about 130 bytes", emulation.ProbeTag(native), first.Config.Labels, first.Size)
+	if first.Config.Labels[variant.ProjectLabel] == "" {
+		t.Errorf("the probe %s has no project label: mage clean would not remove it", emulation.ProbeTag(native))
 	}
 }
 
