@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -274,6 +275,10 @@ func SamePlatform(engine, here, where, tag string) error {
 		"Give that engine real bases (have GO_IMAGE and ALPINE_IMAGE on it, or a registry it can pull them from), or use an engine of this machine's platform", where, engine, here, tag)
 }
 
+// standInLabel labels every stand-in as the project's, so that mage clean
+// removes it.
+const standInLabel = "LABEL " + variant.ProjectLabel + "=standin"
+
 // importImage makes an image tagged tag from the root filesystem that fill
 // writes, with the given Dockerfile-style config changes. The stand-in is
 // labelled as the project's, so that `mage clean` finds it.
@@ -287,7 +292,7 @@ func importImage(ctx context.Context, c *docker.Client, tag string, changes []st
 		}
 		pw.CloseWithError(err)
 	}()
-	changes = append(changes, "LABEL "+variant.ProjectLabel+"=standin")
+	changes = append(slices.Clip(changes), standInLabel)
 	err := c.Import(ctx, pr, tag, changes)
 	pr.CloseWithError(errors.New("docker import ended"))
 	if err != nil {
