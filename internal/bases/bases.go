@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,9 @@ type Spec struct {
 	Default string // the Dockerfiles' default; keep in step (a test checks)
 	// StandIn says, cheaply, what the offline stand-in is on this machine.
 	StandIn func(ctx context.Context, c *docker.Client) (StandIn, error)
+	// StandInFor says, cheaply, what the offline stand-in is for platform,
+	// another than the engine's own (see ResolvePlatform).
+	StandInFor func(ctx context.Context, c *docker.Client, platform string) (StandIn, error)
 }
 
 // StandIn is an offline stand-in for a base image.
@@ -37,12 +41,17 @@ type StandIn struct {
 	Tag   string // under StandInPrefix
 	Note  string // what it is
 	Build func(ctx context.Context, c *docker.Client, tag string) error
+	// Platform is the platform it is made for, of files that are the same
+	// whatever this machine is (a toolchain from the Go module proxy);
+	// "" is a stand-in made of this machine's own programs, which runs on
+	// an engine of this machine's platform only (see SamePlatform).
+	Platform string
 }
 
 // Specs are the bases the Dockerfiles take.
 var Specs = []Spec{
-	{Arg: "GO_IMAGE", Default: "golang:1.26-alpine", StandIn: goStandIn},
-	{Arg: "ALPINE_IMAGE", Default: "alpine:3.22", StandIn: alpineStandIn},
+	{Arg: "GO_IMAGE", Default: "golang:1.26-alpine", StandIn: goStandIn, StandInFor: goStandInFor},
+	{Arg: "ALPINE_IMAGE", Default: "alpine:3.22", StandIn: alpineStandIn, StandInFor: alpineStandInFor},
 }
 
 // Base is a resolved base image.
@@ -249,12 +258,14 @@ func makeStandIn(ctx context.Context, c *docker.Client, si StandIn) (docker.Imag
 	if !errors.Is(err, docker.ErrNotFound) {
 		return info, err // made meanwhile by another process, or docker failed
 	}
-	engine, err := c.Platform(ctx)
-	if err != nil {
-		return info, err
-	}
-	if err := SamePlatform(engine, runtime.GOOS+"/"+runtime.GOARCH, c.Endpoint.String(), si.Tag); err != nil {
-		return info, err
+	if si.Platform == "" {
+		engine, err := c.Platform(ctx)
+		if err != nil {
+			return info, err
+		}
+		if err := SamePlatform(engine, runtime.GOOS+"/"+runtime.GOARCH, c.Endpoint.String(), si.Tag); err != nil {
+			return info, err
+		}
 	}
 	if err := si.Build(ctx, c, si.Tag); err != nil {
 		return info, err
@@ -263,9 +274,11 @@ func makeStandIn(ctx context.Context, c *docker.Client, si StandIn) (docker.Imag
 }
 
 // SamePlatform is nil when the engine (its docker version Server.Os/Arch)
-// runs what this machine does: the stand-ins are made of this machine's Go
-// toolchain and busybox, and on an engine of another OS or architecture
-// (a laptop of one driving a build box of another) they would not run.
+// runs what this machine does: the stand-ins of the engine's own platform
+// are made of this machine's Go toolchain and busybox, and on an engine of
+// another OS or architecture (a laptop of one driving a build box of
+// another) they would not run. (A stand-in for another platform, see
+// ResolvePlatform, is made for it and not checked so.)
 func SamePlatform(engine, here, where, tag string) error {
 	if engine == here {
 		return nil
@@ -273,6 +286,10 @@ func SamePlatform(engine, here, where, tag string) error {
 	return fmt.Errorf("the engine at %s is %s and this machine is %s: the offline stand-in %s is made from this machine's Go toolchain and busybox and would not run there. "+
 		"Give that engine real bases (have GO_IMAGE and ALPINE_IMAGE on it, or a registry it can pull them from), or use an engine of this machine's platform", where, engine, here, tag)
 }
+
+// standInLabel labels every stand-in as the project's, so that mage clean
+// removes it.
+const standInLabel = "LABEL " + variant.ProjectLabel + "=standin"
 
 // importImage makes an image tagged tag from the root filesystem that fill
 // writes, with the given Dockerfile-style config changes. The stand-in is
@@ -287,7 +304,7 @@ func importImage(ctx context.Context, c *docker.Client, tag string, changes []st
 		}
 		pw.CloseWithError(err)
 	}()
-	changes = append(changes, "LABEL "+variant.ProjectLabel+"=standin")
+	changes = append(slices.Clip(changes), standInLabel)
 	err := c.Import(ctx, pr, tag, changes)
 	pr.CloseWithError(errors.New("docker import ended"))
 	if err != nil {

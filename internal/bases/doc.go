@@ -8,4 +8,9 @@
 // busybox (or, without it, a shell-less minimal root filesystem) for alpine.
 // Stand-ins are tagged under StandInPrefix, never golang: or alpine:, and
 // every build records the base it really used.
+//
+// For another platform than the engine's (ResolvePlatform), a real base is
+// pinned by its repo digest, which serves every platform, and a stand-in
+// has a stand-in of that platform: Go's own toolchain for it from the Go
+// module proxy, and a minimal root filesystem, built for it by BuildKit.
 package bases

@@ -2,10 +2,14 @@ package bases
 
 import (
 	"archive/tar"
+	"archive/zip"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -97,6 +101,63 @@ func (r *rootfs) copyTree(src, name string) {
 		}
 		return r.err
 	})
+}
+
+// copyZip adds the files of the zip at zipPath that are under prefix (a
+// module zip's "path@version/"), at name: every file 0644, or 0755 where
+// the zip has an execute bit or exec says it must (a zip may have lost
+// them), and each directory, 0755, before its first file. A zip holds no
+// links.
+func (r *rootfs) copyZip(zipPath, prefix, name string, exec func(rel string) bool) {
+	if r.err != nil {
+		return
+	}
+	z, err := zip.OpenReader(zipPath)
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer z.Close()
+	made := map[string]bool{name: true}
+	r.dir(name, 0o755)
+	for _, f := range z.File {
+		rel, ok := strings.CutPrefix(f.Name, prefix)
+		if clean := strings.TrimSuffix(rel, "/"); !ok || clean == "." || !fs.ValidPath(clean) {
+			r.err = fmt.Errorf("%s: %q is not a file under %s", zipPath, f.Name, prefix)
+			return
+		}
+		if strings.HasSuffix(rel, "/") { // a directory entry: made as its files need it
+			continue
+		}
+		dst := path.Join(name, rel)
+		for i := len(name) + 1; i < len(dst); i++ {
+			if dst[i] == '/' && !made[dst[:i]] {
+				r.dir(dst[:i], 0o755)
+				made[dst[:i]] = true
+			}
+		}
+		mode := int64(0o644)
+		if f.Mode()&0o111 != 0 || exec(rel) {
+			mode = 0o755
+		}
+		r.zipFile(f, dst, mode)
+		if r.err != nil {
+			return
+		}
+	}
+}
+
+func (r *rootfs) zipFile(f *zip.File, name string, mode int64) {
+	rc, err := f.Open()
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer rc.Close()
+	r.header(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(f.UncompressedSize64)})
+	if r.err == nil {
+		_, r.err = io.Copy(r.tw, rc)
+	}
 }
 
 // Close finishes the stream and reports the first error met.

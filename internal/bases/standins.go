@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/go-multistage/multistage/internal/docker"
@@ -34,22 +35,30 @@ func goStandIn(ctx context.Context, c *docker.Client) (StandIn, error) {
 }
 
 func importGo(ctx context.Context, c *docker.Client, tag, goroot string) error {
-	changes := []string{
-		"ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"ENV GOPATH=/go",
-		"ENV GOTOOLCHAIN=local",
-		"ENV HOME=/root",
-		"WORKDIR /go",
-	}
-	return importImage(ctx, c, tag, changes, func(r *rootfs) error {
-		r.dir("tmp", 0o1777)
-		r.dir("root", 0o700)
-		r.dir("go", 0o777)
-		r.dir("usr", 0o755)
-		r.dir("usr/local", 0o755)
+	return importImage(ctx, c, tag, goConfig, func(r *rootfs) error {
+		goLayout(r)
 		r.copyTree(goroot, "usr/local/go")
 		return nil
 	})
+}
+
+// goConfig is every Go stand-in's config, as Dockerfile instructions.
+var goConfig = []string{
+	"ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"ENV GOPATH=/go",
+	"ENV GOTOOLCHAIN=local",
+	"ENV HOME=/root",
+	"WORKDIR /go",
+}
+
+// goLayout is every Go stand-in's root filesystem but the toolchain,
+// which goes at usr/local/go.
+func goLayout(r *rootfs) {
+	r.dir("tmp", 0o1777)
+	r.dir("root", 0o700)
+	r.dir("go", 0o777)
+	r.dir("usr", 0o755)
+	r.dir("usr/local", 0o755)
 }
 
 // The root filesystem files every runtime stand-in has, as in alpine.
@@ -85,21 +94,12 @@ func importRootfs(ctx context.Context, c *docker.Client, tag, bb string) error {
 		}
 		applets = strings.Fields(out)
 	}
-	changes := []string{"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	changes := rootfsConfig
 	if bb != "" {
-		changes = append(changes, `CMD ["/bin/sh"]`)
+		changes = append(slices.Clip(changes), `CMD ["/bin/sh"]`)
 	}
 	return importImage(ctx, c, tag, changes, func(r *rootfs) error {
-		for _, d := range []string{"bin", "etc", "etc/ssl", "etc/ssl/certs", "sbin", "usr", "usr/bin", "usr/local", "usr/local/bin"} {
-			r.dir(d, 0o755)
-		}
-		r.dir("root", 0o700)
-		r.dir("tmp", 0o1777)
-		r.file("etc/passwd", 0o644, passwd)
-		r.file("etc/group", 0o644, group)
-		if _, err := os.Stat(caCert); err == nil {
-			r.copyFile(caCert, strings.TrimPrefix(caCert, "/"))
-		}
+		rootfsLayout(r)
 		if bb != "" {
 			r.copyFile(bb, "bin/busybox")
 			for _, a := range applets {
@@ -110,6 +110,25 @@ func importRootfs(ctx context.Context, c *docker.Client, tag, bb string) error {
 		}
 		return nil
 	})
+}
+
+// rootfsConfig is every runtime stand-in's config, as Dockerfile instructions.
+var rootfsConfig = []string{"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+// rootfsLayout is every runtime stand-in's root filesystem but busybox:
+// the directories, users and CA certificates (this machine's, where it has
+// them) of a small Linux.
+func rootfsLayout(r *rootfs) {
+	for _, d := range []string{"bin", "etc", "etc/ssl", "etc/ssl/certs", "sbin", "usr", "usr/bin", "usr/local", "usr/local/bin"} {
+		r.dir(d, 0o755)
+	}
+	r.dir("root", 0o700)
+	r.dir("tmp", 0o1777)
+	r.file("etc/passwd", 0o644, passwd)
+	r.file("etc/group", 0o644, group)
+	if _, err := os.Stat(caCert); err == nil {
+		r.copyFile(caCert, strings.TrimPrefix(caCert, "/"))
+	}
 }
 
 // staticBusybox returns the path and version of a statically linked busybox

@@ -1,7 +1,8 @@
 // Package dockertest gives tests a docker client, or says why there is
 // none, a sandbox of their own on the engine, and the one rule for the
-// other facilities some tests need (a test host, a standalone BuildKit):
-// skipped where missing, unless MULTISTAGE_REQUIRE names them.
+// other facilities some tests need (a test host, a standalone BuildKit,
+// emulation of another platform): skipped where missing, unless
+// MULTISTAGE_REQUIRE names them.
 package dockertest
 
 import (

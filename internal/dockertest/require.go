@@ -1,11 +1,17 @@
 package dockertest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/emulation"
 )
 
 // RequireEnv names the facilities, beside Docker, that a test must find:
@@ -41,10 +47,19 @@ var (
 		What: "a standalone BuildKit and a registry, started by the test with .ci/buildkit",
 		How:  "run the tests as root with runc installed, after .ci/buildkit build (once, a few minutes), or run .ci/run",
 	}
+	// Emulation is an emulator on the engine's host that runs programs of
+	// the platforms that are not the engine's own (QEMU, registered with
+	// binfmt_misc): see RequireEmulation.
+	Emulation = Facility{
+		Name: "emulation",
+		What: "an engine that runs images of another platform under emulation (QEMU registered with binfmt_misc on the engine's host)",
+		How: "on the engine's host, mount binfmt_misc (mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc) and install qemu-user-static and binfmt-support (Debian/Ubuntu), " +
+			"or docker run --privileged --rm tonistiigi/binfmt --install all where a registry is reachable (Docker Desktop has it built in); or run .ci/run",
+	}
 )
 
 // Facilities are every facility RequireEnv may name.
-var Facilities = []Facility{TestHost, BuildKit}
+var Facilities = []Facility{TestHost, BuildKit, Emulation}
 
 // Required parses a RequireEnv value into the facilities it names; a
 // name that is no facility is an error, so that a typo cannot turn a
@@ -92,4 +107,31 @@ func Missing(t testing.TB, f Facility, why string) {
 		t.Fatalf("%s=%s requires %s, and %s (to get it: %s)", RequireEnv, os.Getenv(RequireEnv), f.What, why, f.How)
 	}
 	t.Skipf("needs %s, and %s (to get it: %s; %s=%s makes this a failure)", f.What, why, f.How, RequireEnv, f.Name)
+}
+
+// emulated are the engines and platforms RequireEmulation found emulated
+// in this process: a check costs a docker run, and tests ask again and again.
+var emulated sync.Map // engine and platform → true
+
+// RequireEmulation ends t unless the engine c runs images of platform (see
+// emulation.Check): a test that builds or runs images of a platform that
+// is not the engine's own calls it first. An engine without emulation for
+// it skips t, or fails it where RequireEnv names Emulation; a check that
+// could not be made fails t.
+func RequireEmulation(t testing.TB, c *docker.Client, platform string) {
+	t.Helper()
+	key := strings.Join([]string{c.Docker, c.Endpoint.Host, c.Getenv("DOCKER_HOST"), c.Getenv("DOCKER_CONTEXT"), platform}, "\x00")
+	if _, ok := emulated.Load(key); ok {
+		return
+	}
+	err := emulation.Check(context.Background(), c, platform)
+	var ue *emulation.UnavailableError
+	switch {
+	case err == nil:
+		emulated.Store(key, true)
+	case errors.As(err, &ue):
+		Missing(t, Emulation, fmt.Sprintf("the engine at %s runs no %s programs (exec format error)", ue.Endpoint, ue.Platform))
+	default:
+		t.Fatalf("checking whether the engine runs %s images: %v", platform, err)
+	}
 }

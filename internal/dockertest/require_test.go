@@ -1,12 +1,17 @@
 package dockertest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/proc"
 )
 
 func TestRequired(t *testing.T) {
@@ -62,14 +67,19 @@ func (f *fakeT) Fatalf(format string, a ...any) {
 }
 func (f *fakeT) Fatal(a ...any) { f.failed = fmt.Sprint(a...); runtime.Goexit() }
 func missing(fac Facility, why string) *fakeT {
-	f := &fakeT{}
+	return ends(func(t testing.TB) { Missing(t, fac, why) })
+}
+
+// ends runs f with a fakeT, as a test would, and says how f ended it.
+func ends(f func(testing.TB)) *fakeT {
+	ft := &fakeT{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Missing(f, fac, why)
+		f(ft)
 	}()
 	<-done
-	return f
+	return ft
 }
 
 func TestMissingSkipsUnlessRequired(t *testing.T) {
@@ -130,6 +140,68 @@ func TestCIRunRequiresEveryFacility(t *testing.T) {
 	for _, f := range Facilities {
 		if !req[f.Name] {
 			t.Errorf(".ci/run sets %s=%s, which leaves out %s", RequireEnv, m[1], f.Name)
+		}
+	}
+}
+
+// fakeEngine is an engine that has the emulation probe and whose docker
+// run of it says run; it counts the runs.
+func fakeEngine(host string, runs *int, run func() error) *docker.Client {
+	return &docker.Client{Docker: "docker", Endpoint: docker.Endpoint{Source: "DOCKER_HOST", Host: host}, Run: func(_ context.Context, cmd proc.Cmd) (string, error) {
+		switch cmd.Args[1] {
+		case "image":
+			return `{"Id":"sha256:` + strings.Repeat("ab", 32) + `"}`, nil
+		case "run":
+			*runs++
+			return "", run()
+		}
+		return "", nil
+	}}
+}
+
+// RequireEmulation lets a test on when the engine runs the platform (and
+// asks once per engine and platform), skips it when the engine cannot,
+// unless emulation is required, and fails it when the check fails.
+func TestRequireEmulation(t *testing.T) {
+	execFormat := func() error {
+		return &proc.Error{Args: []string{"docker", "run"}, Output: "exec /probe: exec format error", Err: errors.New("exit status 255")}
+	}
+	broken := func() error {
+		return &proc.Error{Args: []string{"docker", "run"}, Output: "docker: Error response from daemon: no space left on device.", Err: errors.New("exit status 125")}
+	}
+	for _, tt := range []struct {
+		description, require string
+		run                  func() error
+		skips, fails         bool
+	}{
+		{"emulated", "", func() error { return nil }, false, false},
+		{"not emulated", "", execFormat, true, false},
+		{"not emulated, required", "buildkit,emulation", execFormat, false, true},
+		{"the check fails", "", broken, false, true},
+	} {
+		t.Setenv(RequireEnv, tt.require)
+		var runs int
+		c := fakeEngine("tcp://10.0.0.7:2375/"+t.Name()+"/"+tt.description, &runs, tt.run)
+		f := ends(func(t testing.TB) { RequireEmulation(t, c, "linux/arm64") })
+		if (f.skipped != "") != tt.skips || (f.failed != "") != tt.fails {
+			t.Errorf("%s: RequireEmulation skipped %q and failed %q, want a skip: %v, a failure: %v", tt.description, f.skipped, f.failed, tt.skips, tt.fails)
+			continue
+		}
+		if said := f.skipped + f.failed; said != "" && !strings.Contains(said, "linux/arm64") {
+			t.Errorf("%s: RequireEmulation said %q, want it to name the platform", tt.description, said)
+		}
+		if tt.skips && !strings.Contains(f.skipped, Emulation.How) {
+			t.Errorf("%s: the skip %q does not say how to get emulation", tt.description, f.skipped)
+		}
+		if runs != 1 {
+			t.Errorf("%s: %d probe runs, want 1", tt.description, runs)
+		}
+		if tt.skips || tt.fails {
+			continue
+		}
+		ends(func(t testing.TB) { RequireEmulation(t, c, "linux/arm64") })
+		if runs != 1 {
+			t.Errorf("%s: %d probe runs after asking twice, want 1: the answer is kept", tt.description, runs)
 		}
 	}
 }
