@@ -72,11 +72,14 @@ type Result struct {
 // know is looked up once for all of them: the sources of every app (one
 // go list) and the images the engine had (one docker image inspect).
 type Builder struct {
-	Docker  *docker.Client
-	Root    string
-	Bases   bases.Bases
-	Sources map[string][]string // per app dir: see ListSources
-	Deps    map[string]int      // per app dir: see ListSources
+	Docker *docker.Client
+	Root   string
+	Bases  bases.Bases // of the engine's own platform
+	// Platforms are the bases of each other platform built for, by
+	// platform ("linux/arm64"; see bases.ResolvePlatform).
+	Platforms map[string]bases.Bases
+	Sources   map[string][]string // per app dir: see ListSources
+	Deps      map[string]int      // per app dir: see ListSources
 	// Revisions are, per app dir, the commits its images are built from
 	// (see Revision); absent or "": not known.
 	Revisions map[string]string
@@ -151,16 +154,48 @@ func (b *Builder) Primer(stale []variant.Variant) (v variant.Variant, ok bool) {
 // inputs are the hash of what the image of v is made of, its build args
 // and its labels, the hash's own label set.
 func (b *Builder) inputs(v variant.Variant) (hash string, args, labels map[string]string, err error) {
-	args = b.Bases.BuildArgs()
+	bs, err := b.BasesOf(v)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	args = bs.BuildArgs()
 	args["APP"] = v.Dir
 	files, ok := b.Sources[v.Dir]
 	if !ok {
 		return "", nil, nil, fmt.Errorf("the sources of %s were not listed", v.Dir)
 	}
-	labels = Labels(v, b.Bases, b.Revisions[v.Dir])
-	hash, err = Inputs(b.Root, v, args, b.Bases, files, labels)
+	labels = Labels(v, bs, b.Revisions[v.Dir])
+	hash, err = Inputs(b.Root, v, args, bs, files, labels)
 	labels[InputsLabel] = hash
 	return hash, args, labels, err
+}
+
+// BasesOf are the bases the image of v is built on, by build arg: those of
+// its platform, but where its style cross-compiles, the Go toolchain image
+// of the engine's own platform, on which the build stage runs (see
+// variant.Style.CrossCompiles).
+func (b *Builder) BasesOf(v variant.Variant) (bases.Bases, error) {
+	return Of(v, b.Bases, b.Platforms)
+}
+
+// Of is Builder.BasesOf for the engine's own bases native and the other
+// platforms' foreign.
+func Of(v variant.Variant, native bases.Bases, foreign map[string]bases.Bases) (bases.Bases, error) {
+	if v.Platform == "" {
+		return native, nil
+	}
+	theirs, ok := foreign[v.Platform]
+	if !ok {
+		return nil, fmt.Errorf("%s: no bases were resolved for %s", v.Name(), v.Platform)
+	}
+	bs := make(bases.Bases, len(theirs))
+	for k, base := range theirs {
+		bs[k] = base
+	}
+	if v.Style.CrossCompiles {
+		bs[variant.BuildBase] = native[variant.BuildBase]
+	}
+	return bs, nil
 }
 
 // Labels are the labels of the image of v but the inputs' hash: the
@@ -192,7 +227,11 @@ func Labels(v variant.Variant, bs bases.Bases, revision string) map[string]strin
 
 // Image makes sure the image of v is built from the current inputs.
 func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) {
-	base, note := FinalBase(v.Style, b.Bases)
+	bs, err := b.BasesOf(v)
+	if err != nil {
+		return Result{}, err
+	}
+	base, note := FinalBase(v.Style, bs)
 	res := Result{Base: base, BaseNote: note}
 	hash, args, labels, err := b.inputs(v)
 	if err != nil {
@@ -212,6 +251,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		Tag:        v.Image(),
 		Args:       args,
 		Labels:     labels,
+		Platform:   v.Platform,
 	})
 	if err != nil {
 		return res, err
@@ -280,6 +320,9 @@ func Inputs(root string, v variant.Variant, args map[string]string, b bases.Base
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s %d %s\n", k, len(v), v) }
 	field("target", v.Style.Target)
+	if v.Platform != "" { // the engine's own platform hashes as before platforms were asked for
+		field("platform", v.Platform)
+	}
 	// A base the image is not built from is passed (every Dockerfile
 	// declares every base) but not counted: choosing another alpine base
 	// must not rebuild the scratch and single-stage images.

@@ -22,6 +22,13 @@ type Style struct {
 	Dockerfile string // relative to the repository root
 	Target     string // stage of Dockerfile; "" for its last
 	FinalBase  string // build arg naming the final image's base; "" for scratch
+	// CrossCompiles says that the stage that compiles runs on the build
+	// platform (FROM --platform=$BUILDPLATFORM) and compiles for the
+	// target: for another platform it takes the build platform's Go
+	// toolchain image, and runs it natively. A style that does not
+	// compiles in the target platform's toolchain image, under emulation
+	// when that platform is not the builder's.
+	CrossCompiles bool
 }
 
 // BuildBase is the build arg naming the base of the stage that compiles
@@ -36,8 +43,8 @@ func (s Style) UsesBase(arg string) bool { return arg == BuildBase || arg == s.F
 // The build styles the project compares.
 var (
 	SingleStage = Style{Name: "single-stage", Dockerfile: "dockerfiles/single-stage.Dockerfile", FinalBase: "GO_IMAGE"}
-	Alpine      = Style{Name: "alpine", Dockerfile: "dockerfiles/multi-stage.Dockerfile", Target: "on-alpine", FinalBase: "ALPINE_IMAGE"}
-	Scratch     = Style{Name: "scratch", Dockerfile: "dockerfiles/multi-stage.Dockerfile", Target: "on-scratch"}
+	Alpine      = Style{Name: "alpine", Dockerfile: "dockerfiles/multi-stage.Dockerfile", Target: "on-alpine", FinalBase: "ALPINE_IMAGE", CrossCompiles: true}
+	Scratch     = Style{Name: "scratch", Dockerfile: "dockerfiles/multi-stage.Dockerfile", Target: "on-scratch", CrossCompiles: true}
 )
 
 // Variant is one image: an app built in one style.

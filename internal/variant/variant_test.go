@@ -36,6 +36,10 @@ func TestStylesMatchTheDockerfiles(t *testing.T) {
 		if err != nil {
 			t.Fatalf("style %s: %v", s.Name, err)
 		}
+		cross := regexp.MustCompile(`(?mi)^FROM\s+--platform=\$BUILDPLATFORM\s+\$\{` + BuildBase + `\}\s`).Match(data)
+		if cross != s.CrossCompiles {
+			t.Errorf("style %s: CrossCompiles = %v, but %s compiles in a stage FROM --platform=$BUILDPLATFORM ${%s}: %v", s.Name, s.CrossCompiles, s.Dockerfile, BuildBase, cross)
+		}
 		if s.Target == "" {
 			continue
 		}
