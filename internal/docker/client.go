@@ -217,6 +217,24 @@ type ImageInfo struct {
 	RootFS struct {
 		Layers []string `json:"Layers"`
 	} `json:"RootFS"`
+	// The image's platform, as its config records it (OCI image spec,
+	// config.json: os, architecture, variant).
+	Os           string `json:"Os"`
+	Architecture string `json:"Architecture"`
+	Variant      string `json:"Variant"`
+}
+
+// Platform is the image's OCI platform as --platform takes it:
+// "linux/amd64", "linux/arm/v7"; "" when the engine records none.
+func (i ImageInfo) Platform() string {
+	if i.Os == "" || i.Architecture == "" {
+		return ""
+	}
+	p := i.Os + "/" + i.Architecture
+	if i.Variant != "" {
+		p += "/" + i.Variant
+	}
+	return p
 }
 
 // Inspect returns what the engine knows of an image, or an error wrapping

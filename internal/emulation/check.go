@@ -96,3 +96,10 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Short says what is missing in a few words, for a row of the report or a
+// progress line: "no linux/arm64 emulation on this engine". Error says
+// where, and how to enable it.
+func (e *UnavailableError) Short() string {
+	return "no " + e.Platform + " emulation on this engine"
+}

@@ -41,6 +41,7 @@ func Run(ctx context.Context, c *docker.Client, v variant.Variant, image, run st
 		Name:     name,
 		Labels:   map[string]string{variant.ProjectLabel: "container", RunLabel: run},
 		Hardened: true,
+		Platform: v.Platform, // another platform than the engine's runs under emulation
 	}
 	defer c.RemoveContainer(ctx, name)
 	if v.Check.Path != "" {
@@ -54,7 +55,11 @@ func Run(ctx context.Context, c *docker.Client, v variant.Variant, image, run st
 func ContainerName(v variant.Variant) string {
 	b := make([]byte, 4)
 	rand.Read(b)
-	return fmt.Sprintf("%s-%s-%s-%s", variant.ImagePrefix, v.Dir, v.Style.Name, hex.EncodeToString(b))
+	style := v.Style.Name
+	if v.Platform != "" {
+		style += "-" + variant.TagSuffix(v.Platform)
+	}
+	return fmt.Sprintf("%s-%s-%s-%s", variant.ImagePrefix, v.Dir, style, hex.EncodeToString(b))
 }
 
 func checkStdout(ctx context.Context, c *docker.Client, v variant.Variant, spec docker.RunSpec) (time.Duration, error) {
