@@ -19,6 +19,7 @@ import (
 	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/emulation"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/proc"
@@ -93,6 +94,10 @@ func (r *Run) prepare(ctx context.Context) error {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
+	platforms, err := variant.ParsePlatforms(opts.Env(PlatformsEnv))
+	if err != nil {
+		return err
+	}
 	r.Opts = opts
 	c, err := docker.Find(opts.Runner, opts.Env)
 	if err != nil {
@@ -105,6 +110,20 @@ func (r *Run) prepare(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(opts.Log, e.Describe())
+	if len(platforms) > 0 {
+		// The rows, and so the tags to look for, depend on which platform
+		// is the engine's own: asked first, after the ping that says best
+		// what is wrong when the engine does not answer.
+		if _, err := c.Ping(ctx); err != nil {
+			return err
+		}
+		if r.Platform, err = c.Platform(ctx); err != nil {
+			return err
+		}
+		opts.Matrix = variant.ForPlatforms(opts.Matrix, platforms, r.Platform)
+		r.Opts = opts
+	}
+	r.Platforms = platformsOf(opts.Matrix)
 	var dirs, images []string
 	for _, v := range opts.Matrix {
 		if !slices.Contains(dirs, v.Dir) {
@@ -132,15 +151,20 @@ func (r *Run) prepare(ctx context.Context) error {
 				cancel()
 				return pingErr
 			}
-			return errors.Join(func() (err error) {
+			return concurrently(func() (err error) {
 				if err = c.FindBuilder(wctx, opts.CacheDir, opts.Log); err == nil {
 					r.BuildKit, err = c.BuildKit(wctx)
 				}
 				return err
-			}(), func() (err error) {
+			}, func() (err error) {
 				r.Engine, err = c.Engine(wctx)
 				return err
-			}())
+			}, func() (err error) {
+				if r.Platform == "" {
+					r.Platform, err = c.Platform(wctx)
+				}
+				return err
+			})
 		},
 		func() (err error) { r.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
 		func() (err error) {
@@ -158,11 +182,102 @@ func (r *Run) prepare(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
+	if len(r.Platforms) > 0 {
+		// Both need the builder: a stand-in of another platform, and the
+		// image that checks for emulation, are built for that platform.
+		err := concurrently(func() error {
+			r.Emulation = emulated(ctx, c, r.Platforms)
+			return nil
+		}, func() (err error) {
+			r.Foreign, err = foreignBases(ctx, c, r.Platforms, r.Bases, opts.Log)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(opts.Log, r.describePlatforms())
+	for _, p := range r.Platforms {
+		if err := r.Emulation[p]; err != nil && !errors.As(err, new(*emulation.UnavailableError)) {
+			return fmt.Errorf("checking whether the engine runs %s images: %w", p, err)
+		}
+	}
 	if err := r.publishBases(ctx); err != nil {
 		return err
 	}
-	b.Bases, r.Builder = r.Bases, b
+	b.Bases, b.Platforms, r.Builder = r.Bases, r.Foreign, b
 	return nil
+}
+
+// PlatformsEnv names the environment variable that lists the platforms to
+// build for (see variant.ParsePlatforms); unset, the engine's own.
+const PlatformsEnv = "PLATFORMS"
+
+// platformsOf are the platforms other than the engine's own that matrix
+// builds for, in the order they first appear.
+func platformsOf(matrix []variant.Variant) []string {
+	var ps []string
+	for _, v := range matrix {
+		if v.Platform != "" && !slices.Contains(ps, v.Platform) {
+			ps = append(ps, v.Platform)
+		}
+	}
+	return ps
+}
+
+// emulated checks, all at once, whether the engine runs images of each of
+// platforms: nil where it does, else why not (an
+// *emulation.UnavailableError when it has no emulation for it).
+func emulated(ctx context.Context, c *docker.Client, platforms []string) map[string]error {
+	errs := make([]error, len(platforms))
+	var wg sync.WaitGroup
+	for i, p := range platforms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = emulation.Check(ctx, c, p)
+		}()
+	}
+	wg.Wait()
+	m := make(map[string]error, len(platforms))
+	for i, p := range platforms {
+		m[p] = errs[i]
+	}
+	return m
+}
+
+// foreignBases resolves the bases of each of platforms, one after the
+// other (each may make stand-ins of hundreds of megabytes).
+func foreignBases(ctx context.Context, c *docker.Client, platforms []string, native bases.Bases, log io.Writer) (map[string]bases.Bases, error) {
+	m := map[string]bases.Bases{}
+	for _, p := range platforms {
+		bs, err := bases.ResolvePlatform(ctx, c, p, native, log)
+		if err != nil {
+			return nil, fmt.Errorf("the bases for %s: %w", p, err)
+		}
+		m[p] = bs
+	}
+	return m, nil
+}
+
+// describePlatforms is the run's line about its platforms: the engine's
+// own, and each other one with how its images run there.
+func (r *Run) describePlatforms() string {
+	if len(r.Platforms) == 0 {
+		return fmt.Sprintf("platform: %s, the engine's own (%s=%s builds for more)", r.Platform, PlatformsEnv, strings.Join(variant.Platforms, ","))
+	}
+	var parts []string
+	if slices.ContainsFunc(r.Opts.Matrix, func(v variant.Variant) bool { return v.Platform == "" }) {
+		parts = append(parts, r.Platform+" (the engine's own)")
+	}
+	for _, p := range r.Platforms {
+		how := "run under emulation; multi-stage builds cross-compile, single-stage ones compile under emulation"
+		if r.Emulation[p] != nil {
+			how = "NOT RUN: " + r.Emulation[p].Error()
+		}
+		parts = append(parts, p+" ("+how+")")
+	}
+	return "platforms: " + strings.Join(parts, "; ")
 }
 
 // writable makes dir if need be and checks that a file can be made in it.
@@ -192,8 +307,15 @@ func (s *Run) publishBases(ctx context.Context) error {
 	}
 	fmt.Fprintf(s.Opts.Log, "BuildKit: building on the %s; its images are loaded into the engine\n", s.BuildKit)
 	var err error
-	s.Bases, err = bases.Publish(ctx, s.Docker, s.Bases, s.BuildKit, registry, s.Opts.Log)
-	return err
+	if s.Bases, err = bases.Publish(ctx, s.Docker, s.Bases, s.BuildKit, registry, s.Opts.Log); err != nil {
+		return err
+	}
+	for _, p := range s.Platforms {
+		if s.Foreign[p], err = bases.Publish(ctx, s.Docker, s.Foreign[p], s.BuildKit, registry, s.Opts.Log); err != nil {
+			return fmt.Errorf("the bases for %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // revisions are the commits each app's images are built from, all at once.
@@ -289,6 +411,9 @@ func (s *Run) finalBase(v variant.Variant) (ref, note string) {
 func (s *Run) prime(ctx context.Context) (Outcome, bool) {
 	var stale []variant.Variant
 	for _, v := range s.Opts.Matrix {
+		if s.runnable(v) != nil {
+			continue
+		}
 		if yes, err := s.Builder.Stale(v); err != nil || yes {
 			stale = append(stale, v) // an error shows when it is built
 		}
@@ -381,21 +506,26 @@ func progressLine(o Outcome) string {
 	}
 	line := fmt.Sprintf("%-4s  %-20s  %s", status, o.Variant.Name(), built)
 	switch {
+	case o.NotRun():
+		line = fmt.Sprintf("%-4s  %-20s  not built or run: %s", "skip", o.Variant.Name(), o.Err.(*emulation.UnavailableError).Short())
 	case o.Err != nil:
 		line = fmt.Sprintf("%-4s  %-20s  %s: %s", status, o.Variant.Name(), o.Step, docker.Summary(o.Err))
+	case o.Startup > 0 && o.Variant.Platform != "":
+		line += fmt.Sprintf(", verified (emulated) in %.2fs", o.Startup.Seconds())
 	case o.Startup > 0:
 		line += fmt.Sprintf(", verified in %.2fs", o.Startup.Seconds())
 	}
 	return line
 }
 
-// Failures is nil when every outcome is ok, else an error that counts and
-// names the failed variants and gives each one's error in full.
+// Failures is nil when every outcome is ok or not run (see
+// Outcome.NotRun), else an error that counts and names the failed variants
+// and gives each one's error in full.
 func Failures(outcomes []Outcome) error {
 	var names []string
 	var errs []error
 	for _, o := range outcomes {
-		if o.Err != nil {
+		if o.Err != nil && !o.NotRun() {
 			names = append(names, o.Variant.Name())
 			errs = append(errs, fmt.Errorf("%s %s: %w", o.Step, o.Variant.Name(), o.Err))
 		}

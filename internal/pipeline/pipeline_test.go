@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/emulation"
 	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/variant"
@@ -59,6 +60,8 @@ func TestFailuresNamesEveryFailedVariant(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	v := variant.Matrix[2]
+	arm := v
+	arm.Platform = "linux/arm64"
 	tests := []struct {
 		o    Outcome
 		want string
@@ -66,6 +69,10 @@ func TestProgressLine(t *testing.T) {
 		{Outcome{Variant: v, Build: build.Result{ID: "x", Built: true, Duration: 1500 * time.Millisecond}}, "ok    hello/scratch         built in 1.5s"},
 		{Outcome{Variant: v, Build: build.Result{ID: "x"}, Startup: 420 * time.Millisecond}, "ok    hello/scratch         current, not rebuilt, verified in 0.42s"},
 		{Outcome{Variant: v, Step: "building", Err: errors.New("boom\nmore")}, "FAIL  hello/scratch         building: boom"},
+		{Outcome{Variant: arm, Build: build.Result{ID: "x", Built: true, Duration: 6200 * time.Millisecond}, Startup: 810 * time.Millisecond},
+			"ok    hello/scratch on linux/arm64  built in 6.2s, verified (emulated) in 0.81s"},
+		{Outcome{Variant: arm, Err: &emulation.UnavailableError{Platform: "linux/arm64"}},
+			"skip  hello/scratch on linux/arm64  not built or run: no linux/arm64 emulation on this engine"},
 	}
 	for _, tt := range tests {
 		if got := progressLine(tt.o); got != tt.want {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/emulation"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
@@ -30,8 +32,11 @@ const startupRuns = 3
 func (s *Run) gather(ctx context.Context, outcomes []Outcome) report.Report {
 	failed, verified := map[string]string{}, map[string]time.Duration{}
 	checkFailed := map[string]bool{}
+	notRun := map[string]string{}
 	for _, o := range outcomes {
 		switch {
+		case o.NotRun():
+			notRun[o.Variant.Name()] = o.Err.(*emulation.UnavailableError).Short()
 		case o.Err != nil:
 			failed[o.Variant.Name()] = o.Step + " failed: " + docker.Summary(o.Err)
 			checkFailed[o.Variant.Name()] = o.Step == "verifying"
@@ -53,9 +58,14 @@ func (s *Run) gather(ctx context.Context, outcomes []Outcome) report.Report {
 	// The costly figures, for images not measured yet, as many at once as
 	// builds.
 	images := each(s.Opts.Matrix, s.Opts.Jobs, func(i int, v variant.Variant) report.Image {
-		img := report.Image{App: v.App, Variant: v.Style.Name, Image: v.Image()}
+		img := report.Image{App: v.App, Variant: v.Style.Name, Image: v.Image(), Platform: v.Platform, Emulated: v.Platform != ""}
+		if img.Platform == "" {
+			img.Platform = s.Platform
+		}
 		info, ok := infos[refs[i]]
 		switch {
+		case notRun[v.Name()] != "":
+			img.Status, img.Error = report.NotRun, notRun[v.Name()]
 		case failed[v.Name()] != "":
 			img.Status, img.Error = report.Failed, failed[v.Name()]
 			if checkFailed[v.Name()] {
@@ -70,6 +80,10 @@ func (s *Run) gather(ctx context.Context, outcomes []Outcome) report.Report {
 			}
 		case !ok:
 			img.Status, img.Error = report.Missing, "not built: run mage all"
+		case !report.SamePlatform(info.Platform(), img.Platform):
+			// Built for one platform, the image is of another: its
+			// figures would be the wrong platform's.
+			img.Status, img.Error = report.Failed, fmt.Sprintf("the image %s is for %s, not %s", info.ID, cmp.Or(info.Platform(), "no platform"), img.Platform)
 		default:
 			s.gatherOne(ctx, v, info, verified[v.Name()], &img)
 		}

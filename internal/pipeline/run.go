@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-multistage/multistage/internal/budget"
 	"github.com/go-multistage/multistage/internal/build"
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/emulation"
 	"github.com/go-multistage/multistage/internal/facts"
 	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
@@ -75,9 +77,18 @@ type Run struct {
 	Baseline *report.Baseline
 
 	// From Prepare.
-	Docker  *docker.Client
-	Engine  docker.Engine
-	Bases   bases.Bases
+	Docker *docker.Client
+	Engine docker.Engine
+	// Platform is the engine's own ("linux/amd64"), which the rows with
+	// no Platform are built for; Platforms are the others the matrix
+	// builds for, and Emulation says, for each, whether the engine runs
+	// its images: nil, or why not.
+	Platform  string
+	Platforms []string
+	Emulation map[string]error
+	Bases     bases.Bases // of the engine's own platform
+	// Foreign are the bases of each of Platforms.
+	Foreign map[string]bases.Bases
 	Builder *build.Builder
 	Facts   facts.Store
 	// BuildKit is the buildx builder the images are built on: the engine's
@@ -264,11 +275,20 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 			order = append([]variant.Variant{p.Variant}, rest...)
 		}
 	}
+	// A single-stage image of another platform compiles under emulation:
+	// it goes last, so that the Go build cache, which every build shares,
+	// holds what the cross-compiling builds of that platform compiled.
+	slices.SortStableFunc(order, func(a, b variant.Variant) int {
+		return cmp.Compare(emulatedBuild(a), emulatedBuild(b))
+	})
 	done := each(order, r.Opts.Jobs, func(_ int, v variant.Variant) Outcome {
 		o := Outcome{Variant: v}
 		checks := vs.Checks
 		if primed && v == p.Variant {
 			o, checks = p, checks[1:]
+		}
+		if err := r.runnable(v); err != nil {
+			o.Err, checks = err, nil // not run, and not failed: the gate says why once
 		}
 		for _, s := range checks {
 			if o.Err != nil { // the primer's build, or the check before, failed
@@ -299,6 +319,31 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 		r.sweep(ctx)
 	}
 	return outcomes, failed
+}
+
+// emulatedBuild is 1 for a variant whose build compiles under emulation,
+// else 0.
+func emulatedBuild(v variant.Variant) int {
+	if v.Platform != "" && !v.Style.CrossCompiles {
+		return 1
+	}
+	return 0
+}
+
+// runnable is nil when the engine can run the images of v's platform,
+// else why not (see Prepare).
+func (r *Run) runnable(v variant.Variant) error {
+	if v.Platform == "" {
+		return nil
+	}
+	return r.Emulation[v.Platform]
+}
+
+// NotRun says whether o's variant was neither built nor run, because the
+// engine has no emulation for its platform: a state of its own, neither ok
+// nor a failure of the variant (the gate fails the run on it, once).
+func (o Outcome) NotRun() bool {
+	return errors.As(o.Err, new(*emulation.UnavailableError))
 }
 
 // check runs the variant step s on o, timed; when it fails, o says so.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/docker"
+	"github.com/go-multistage/multistage/internal/emulation"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -213,6 +214,54 @@ func TestOneVariantFailingDoesNotStopTheOthers(t *testing.T) {
 	}
 	if !f.swept(r.ID) {
 		t.Error("a run with a failed variant did not sweep its containers")
+	}
+}
+
+func TestNoEmulationLeavesTheRowsOfThatPlatformNotRunAndFailsTheRunOnce(t *testing.T) {
+	f := &fakeDocker{}
+	log := &stepLog{}
+	r := testRun(t, f, Hooks{})
+	r.Opts.Matrix = variant.ForPlatforms(variant.Matrix, []string{"linux/amd64", "linux/arm64"}, "linux/amd64")
+	r.Platform, r.Platforms = "linux/amd64", []string{"linux/arm64"}
+	unavailable := &emulation.UnavailableError{Platform: "linux/arm64"}
+	r.Emulation = map[string]error{"linux/arm64": unavailable}
+	vs := Variants{Checks: []VariantStep{fakeVariantStep{name: "building", log: log}, fakeVariantStep{name: "verifying", log: log}}}
+	if err := r.steps(t.Context(), Target{vs}); err != nil {
+		t.Fatalf("steps() = %v, want nil", err)
+	}
+	ran := log.list()
+	for _, o := range r.Outcomes {
+		foreign := o.Variant.Platform != ""
+		if o.NotRun() != foreign {
+			t.Errorf("%s: NotRun() = %v, want %v", o.Variant.Name(), o.NotRun(), foreign)
+		}
+		if slices.Contains(ran, "building "+o.Variant.Name()) == foreign {
+			t.Errorf("%s: built = %v, want %v", o.Variant.Name(), !foreign, !foreign)
+		}
+	}
+	if err := Failures(r.Outcomes); err != nil {
+		t.Errorf("Failures() = %v, want nil: not run is not failed", err)
+	}
+	err := r.gate(t.Context())
+	if err == nil || !errors.Is(err, unavailable) || strings.Count(err.Error(), unavailable.Error()) != 1 || !strings.Contains(err.Error(), "6 image(s) for linux/arm64 were not built or run") {
+		t.Errorf("the gate's error = %v, want one that says, once, that 6 images for linux/arm64 were not run and why", err)
+	}
+}
+
+func TestEmulatedBuildsGoLast(t *testing.T) {
+	f := &fakeDocker{}
+	log := &stepLog{}
+	r := testRun(t, f, Hooks{})
+	r.Opts.Jobs = 1
+	r.Opts.Matrix = variant.ForPlatforms(variant.Matrix, []string{"linux/amd64", "linux/arm64"}, "linux/amd64")
+	vs := Variants{Checks: []VariantStep{fakeVariantStep{name: "building", log: log}}}
+	if err := r.steps(t.Context(), Target{vs}); err != nil {
+		t.Fatal(err)
+	}
+	ran := log.list()
+	want := []string{"building hello/single-stage on linux/arm64", "building echo/single-stage on linux/arm64"}
+	if got := ran[len(ran)-2:]; !slices.Equal(got, want) {
+		t.Errorf("the last builds were %q, want %q: the ones under emulation, after the cross-compiled ones filled the Go build cache", got, want)
 	}
 }
 

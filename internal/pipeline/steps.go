@@ -145,10 +145,35 @@ func (r *Run) gate(ctx context.Context) error {
 		rep := *r.Report
 		err = errors.Join(Failures(r.Outcomes), checkFailures(rep, r.Outcomes), unmeasured(rep), r.checkBudgets(r.Budgets, rep), r.movedTags(ctx, r.Outcomes))
 	}
+	err = errors.Join(err, notRun(r.Outcomes))
 	if err != nil && ctx.Err() == nil {
 		err = r.engineGone(ctx, err) // it may have died while the report was gathered
 	}
 	return err
+}
+
+// notRun is the error of the variants that were neither built nor run,
+// as the engine has no emulation for their platform: one per platform,
+// saying how to give the engine what it lacks.
+func notRun(outcomes []Outcome) error {
+	var errs []error
+	count := map[string]int{}
+	var platforms []string
+	why := map[string]error{}
+	for _, o := range outcomes {
+		if o.NotRun() {
+			p := o.Variant.Platform
+			if count[p] == 0 {
+				platforms = append(platforms, p)
+				why[p] = o.Err
+			}
+			count[p]++
+		}
+	}
+	for _, p := range platforms {
+		errs = append(errs, fmt.Errorf("%d image(s) for %s were not built or run: %w", count[p], p, why[p]))
+	}
+	return errors.Join(errs...)
 }
 
 // unmeasured is the error of a report with figures it could not measure
