@@ -13,9 +13,11 @@ ARG ALPINE_IMAGE=alpine:3.22
 # target (GOOS and GOARCH from BuildKit's TARGETOS and TARGETARCH), so that
 # an image for another platform compiles natively, not under emulation.
 # Built for the build platform itself, it is the single-stage image's build.
+# The Go build cache is one per platform the compiler runs on: here the
+# builder's.
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
-ARG APP TARGETOS TARGETARCH
-ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+ARG APP TARGETOS TARGETARCH BUILDOS BUILDARCH
+ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build/${BUILDOS}-${BUILDARCH}
 WORKDIR /src/${APP}
 RUN --mount=type=bind,target=/src --mount=type=cache,target=/root/.cache/go-build \
     ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/usr/local/bin/app", "."]

@@ -8,9 +8,15 @@
 ARG GO_IMAGE=golang:1.26-alpine
 
 FROM ${GO_IMAGE}
-# TARGETOS and TARGETARCH are BuildKit's, of the platform built for.
-ARG APP TARGETOS TARGETARCH
-ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build
+# TARGETOS and TARGETARCH are BuildKit's, of the platform built for; BUILDOS
+# and BUILDARCH, of the builder's, are declared as the multi-stage file's
+# build stage declares them, so that for the builder's own platform the two
+# are one build, which BuildKit runs once.
+ARG APP TARGETOS TARGETARCH BUILDOS BUILDARCH
+# The Go build cache is one per platform the compiler runs on: here the
+# target's (emulated where foreign), as a team that ships single-stage
+# images has it, never filled by a faster cross-compiler.
+ENV CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} GOTOOLCHAIN=local GOPROXY=off GOCACHE=/root/.cache/go-build/${TARGETOS}-${TARGETARCH}
 # Exec-form RUN needs no shell (the offline stand-in builder has none) but
 # does not expand ARGs; WORKDIR does, so it picks the package.
 WORKDIR /src/${APP}
