@@ -99,14 +99,20 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 	return finish(opts.Out, b.log, b.res, err)
 }
 
+// unmeasured are the variables the runs the bench measures are given
+// empty, whatever the bench's environment says: they write no report file,
+// and build for the engine's own platform alone, so that only what a plain
+// `mage all` does is measured, on the platform the baseline script builds
+// for. Another platform is a step of its own (see otherPlatform).
+var unmeasured = []string{"REPORT_FILE", "GITHUB_STEP_SUMMARY", "REPORT_FORMAT", pipeline.PlatformsEnv}
+
 // measuredOptions are the bench's own options for the runs it measures,
-// made from opts: their progress and report go nowhere, and they write no
-// report file, so that only what a plain `mage all` does is measured.
+// made from opts: their progress and report go nowhere, and the
+// unmeasured variables are empty.
 func measuredOptions(opts pipeline.Options) pipeline.Options {
 	getenv := opts.Env
 	opts.Env = func(k string) string {
-		switch k {
-		case "REPORT_FILE", "GITHUB_STEP_SUMMARY", "REPORT_FORMAT":
+		if slices.Contains(unmeasured, k) {
 			return ""
 		}
 		return getenv(k)
@@ -233,11 +239,16 @@ func (b *bencher) header() {
 }
 
 // goRunMage runs `go run mage.go args...` from the repository root, as a
-// user types it, with this run's cache directory and no report file.
+// user types it, with this run's cache directory and the unmeasured
+// variables empty.
 func (b *bencher) goRunMage(ctx context.Context, args ...string) error {
+	env := append(b.c.ChildEnv(), "MULTISTAGE_CACHE="+b.opts.CacheDir)
+	for _, k := range unmeasured {
+		env = append(env, k+"=")
+	}
 	_, err := b.run(ctx, proc.Cmd{
 		Args: append([]string{"go", "-C", b.opts.Root, "run", "mage.go"}, args...),
-		Env:  append(b.c.ChildEnv(), "MULTISTAGE_CACHE="+b.opts.CacheDir, "REPORT_FILE=", "GITHUB_STEP_SUMMARY=", "REPORT_FORMAT="),
+		Env:  env,
 	})
 	if err != nil {
 		return fmt.Errorf("go run mage.go %s: %w", strings.Join(args, " "), err)
