@@ -30,6 +30,7 @@ const (
 	sizeSlackPct    = 1.0  // a scratch image ≤ its stripped binary + this %
 	reductionPct    = 99.0 // hello on scratch ≥ this % smaller than single-stage
 	throughputGoal  = 0.9  // the echo binary ≥ this × bare net/http, both host processes
+	platformGoal    = 1.0  // for another platform, the single-stage build under emulation > this × the slowest multi-stage one, cross-compiled
 )
 
 // editedApp is the app whose source the incremental run edits.
@@ -45,6 +46,9 @@ type bencher struct {
 	id   string           // labels the containers the bench starts, and tags its edits
 	tmp  string
 	res  Results
+	// platforms are the ones PLATFORMS names in the bench's environment;
+	// only the otherPlatform step builds for them.
+	platforms []string
 
 	// From the first, untimed run: the matrix in its namespace, each
 	// variant's image ID, its bases and its report.
@@ -64,6 +68,10 @@ type bencher struct {
 // measured is printed first either way.
 func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 	b := &bencher{cfg: cfg, log: opts.Log, opts: measuredOptions(opts), run: opts.Runner, id: newID()}
+	// Read once, before anything is built: a mistake in it fails at once.
+	if b.platforms, err = variant.ParsePlatforms(opts.Env(pipeline.PlatformsEnv)); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
 	if b.log == nil {
 		b.log = io.Discard
 	}
@@ -76,7 +84,7 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 	}
 	defer os.RemoveAll(b.tmp)
 
-	b.say("this takes several minutes. It removes and rebuilds the project's images, PRUNES THE ENGINE'S BUILD CACHE (docker builder prune --all --force) before every cold run (and every baseline run where the engine's default builder is BuildKit), and edits %s/main.go for a while (restored byte for byte)", editedApp)
+	b.say("this takes several minutes. It removes and rebuilds the project's images, PRUNES THE ENGINE'S BUILD CACHE (docker builder prune --all --force) before every cold run (and every baseline run where the engine's default builder is BuildKit, and every build of %s for another platform), and edits %s/main.go for a while (restored byte for byte)", platformApp, editedApp)
 	steps := []struct {
 		name string
 		run  func(context.Context) error
@@ -86,7 +94,10 @@ func Run(ctx context.Context, opts pipeline.Options, cfg Config) (err error) {
 		{"warm mage all against the floor", b.warmAndFloor},
 		{"throughput: the echo binary against bare net/http, both host processes", b.throughput},
 		{"mage all after editing " + editedApp, b.incremental},
-		{"cold: the baseline script against cold mage all", b.cold}, // last: it leaves fresh images behind
+		{"cold: the baseline script against cold mage all", b.cold}, // it leaves fresh images behind
+		// Last: it prunes the build cache, and its emulated build takes
+		// minutes. Only where PLATFORMS names another platform.
+		{"another platform: " + platformApp + "'s single-stage build under emulation against its multi-stage builds, cross-compiled", b.otherPlatform},
 	}
 	for _, st := range steps {
 		b.say("== %s", st.name)
@@ -233,8 +244,9 @@ func (b *bencher) header() {
 			"they leave out the start-up of `go run mage.go` (Go building the bootstrap, Mage its magefile binary; both cached after a first run), which a user also pays. "+
 			"The row \"warm `go run mage.go all`\" times the real command, start-up included.",
 		"Cold means: "+coldMeans+".",
-		fmt.Sprintf("Runs: warm and floor %d each, after an edit %d, cold %d, baseline %d, throughput %d rounds a side of %d connections (≤ %d requests, ≤ %s).",
-			b.cfg.WarmRuns, b.cfg.IncrementalRuns, b.cfg.ColdRuns, b.cfg.BaselineRuns, b.cfg.LoadRounds, b.cfg.LoadConns, b.cfg.LoadRequests, b.cfg.LoadTime),
+		fmt.Sprintf("Runs: warm and floor %d each, after an edit %d, cold %d, baseline %d, throughput %d rounds a side of %d connections (≤ %d requests, ≤ %s), another platform %d (where %s names one).",
+			b.cfg.WarmRuns, b.cfg.IncrementalRuns, b.cfg.ColdRuns, b.cfg.BaselineRuns, b.cfg.LoadRounds, b.cfg.LoadConns, b.cfg.LoadRequests, b.cfg.LoadTime,
+			b.cfg.PlatformRuns, pipeline.PlatformsEnv),
 	)
 }
 

@@ -336,7 +336,13 @@ func readLines(path string) ([]string, error) {
 // namespace, and only those: the bases stay, as a cold run on a machine
 // that has them would find.
 func (b *bencher) removeProjectImages(ctx context.Context) error {
-	for _, v := range b.matrix {
+	return b.removeImages(ctx, b.matrix)
+}
+
+// removeImages removes the images of vs, for a cold run; one already gone
+// is no error.
+func (b *bencher) removeImages(ctx context.Context, vs []variant.Variant) error {
+	for _, v := range vs {
 		if err := b.c.RemoveImages(ctx, []string{v.Image()}, false); err != nil {
 			if _, ierr := b.c.Inspect(ctx, v.Image()); errors.Is(ierr, docker.ErrNotFound) {
 				continue // already gone

@@ -12,18 +12,22 @@ type Config struct {
 	IncrementalRuns int // `mage all` after editing hello
 	ColdRuns        int // cold `mage all`
 	BaselineRuns    int // bench/baseline.sh, cold
+	PlatformRuns    int // cold builds of hello for another platform, when PLATFORMS names one
 	LoadRounds      int // throughput rounds, each side
 	LoadConns       int
 	LoadRequests    int           // per round
 	LoadTime        time.Duration // per round, at most
 }
 
-// DefaultConfig keeps a bench on a 2-core machine under about ten minutes.
+// DefaultConfig keeps a bench on a 2-core machine under about ten
+// minutes, and about two more where PLATFORMS names another platform: its
+// one build of hello's single-stage image under emulation is most of them.
 var DefaultConfig = Config{
 	WarmRuns:        5,
 	IncrementalRuns: 3,
 	ColdRuns:        2,
 	BaselineRuns:    2,
+	PlatformRuns:    1,
 	LoadRounds:      3,
 	LoadConns:       16,
 	LoadRequests:    50_000,
@@ -68,6 +72,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{env: "BENCH_INCREMENTAL_RUNS", i: &c.IncrementalRuns},
 		{env: "BENCH_COLD_RUNS", i: &c.ColdRuns},
 		{env: "BENCH_BASELINE_RUNS", i: &c.BaselineRuns},
+		{env: "BENCH_PLATFORM_RUNS", i: &c.PlatformRuns},
 		{env: "BENCH_LOAD_ROUNDS", i: &c.LoadRounds},
 		{env: "BENCH_LOAD_CONNS", min: 1, i: &c.LoadConns},
 		{env: "BENCH_LOAD_REQUESTS", min: 1, i: &c.LoadRequests},

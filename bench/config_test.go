@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,16 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil || c.WarmRuns != 7 || c.ColdRuns != 0 || c.LoadTime != 2*time.Second || c.BaselineRuns != DefaultConfig.BaselineRuns {
 		t.Errorf("ConfigFromEnv(overrides) = %+v, %v", c, err)
 	}
-	for _, bad := range [][]string{{"BENCH_WARM_RUNS", "0"}, {"BENCH_COLD_RUNS", "-1"}, {"BENCH_LOAD_TIME", "soon"}, {"BENCH_LOAD_CONNS", "many"}} {
+	if DefaultConfig.PlatformRuns != 1 {
+		t.Errorf("DefaultConfig.PlatformRuns = %d, want 1: one emulated build is minutes", DefaultConfig.PlatformRuns)
+	}
+	for _, runs := range []int{0, 3} {
+		c, err := ConfigFromEnv(env("BENCH_PLATFORM_RUNS", fmt.Sprint(runs)))
+		if err != nil || c.PlatformRuns != runs || c.ColdRuns != DefaultConfig.ColdRuns {
+			t.Errorf("ConfigFromEnv(BENCH_PLATFORM_RUNS=%d) = %+v, %v; want %d runs, the rest the defaults", runs, c, err, runs)
+		}
+	}
+	for _, bad := range [][]string{{"BENCH_WARM_RUNS", "0"}, {"BENCH_COLD_RUNS", "-1"}, {"BENCH_PLATFORM_RUNS", "-1"}, {"BENCH_PLATFORM_RUNS", "one"}, {"BENCH_LOAD_TIME", "soon"}, {"BENCH_LOAD_CONNS", "many"}} {
 		if _, err := ConfigFromEnv(env(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]+"="+bad[1]) {
 			t.Errorf("ConfigFromEnv(%s=%s) = %v, want an error naming it", bad[0], bad[1], err)
 		}

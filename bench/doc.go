@@ -15,7 +15,12 @@
 // stripped binaries built on the host, and the echo server's binary
 // against a bare net/http server (bench/bare), both host processes on
 // loopback; the same binary in its container is measured beside them, a
-// diagnostic of the container's own cost. It prints, on stdout, a Markdown
+// diagnostic of the container's own cost. Where PLATFORMS names a platform
+// other than the engine's (the variable `mage all` takes; every other run
+// of the bench builds the engine's own alone), it times, last and from
+// cold, hello's images for that platform: the single-stage one compiling
+// under emulation against the multi-stage ones cross-compiling; elsewhere
+// its results say how to ask for it. It prints, on stdout, a Markdown
 // table titled with the engine and its image store, of targets (PASS,
 // MISS, SKIP, or INFO for a figure shown but not held to a goal on this
 // engine) and measurements; progress goes to stderr. A run that missed a

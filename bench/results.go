@@ -19,6 +19,7 @@ const (
 	Seconds Unit = "s"
 	PerSec  Unit = "req/s"
 	Bytes   Unit = "B"
+	Ratio   Unit = "×" // one figure of a run over another of the same run
 )
 
 // Measurement is one thing measured, once per run.
@@ -46,7 +47,8 @@ func median(values []float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
-// Format renders v in unit u: "2.41 s", "18,532 req/s", "1,585,314 B".
+// Format renders v in unit u: "2.41 s", "18,532 req/s", "1,585,314 B",
+// "18.44×".
 func Format(v float64, u Unit) string {
 	if math.IsNaN(v) {
 		return "–"
@@ -61,6 +63,8 @@ func Format(v float64, u Unit) string {
 		return report.GroupThousands(int64(math.Round(v))) + " req/s"
 	case Bytes:
 		return report.GroupThousands(int64(math.Round(v))) + " B"
+	case Ratio:
+		return fmt.Sprintf("%.2f×", v)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64) + " " + string(u)
 }

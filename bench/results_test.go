@@ -77,6 +77,8 @@ func TestFormat(t *testing.T) {
 		{234163739, Bytes, "234,163,739 B"},
 		{999, Bytes, "999 B"},
 		{math.NaN(), Seconds, "–"},
+		{18.4367, Ratio, "18.44×"},
+		{math.NaN(), Ratio, "–"},
 	}
 	for _, tt := range tests {
 		if got := Format(tt.v, tt.u); got != tt.want {
