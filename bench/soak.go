@@ -92,6 +92,9 @@ func Soak(ctx context.Context, opts pipeline.Options, cfg SoakConfig) error {
 		return err
 	}
 	opts.Matrix = []variant.Variant{v}
+	// The engine's own platform's image alone, whatever PLATFORMS says:
+	// the soak loads one server, natively.
+	opts = withEnv(opts, pipeline.PlatformsEnv, "")
 	res, err := pipeline.Execute(ctx, opts, pipeline.BuildOnly)
 	if err != nil {
 		return fmt.Errorf("building %s for the soak: %w", v.Name(), err)
