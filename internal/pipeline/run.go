@@ -264,7 +264,7 @@ func (vs Variants) Run(ctx context.Context, r *Run) error {
 // and an error naming every variant that failed (see Failures), or an
 // *EngineGoneError when the engine no longer answers after one failed.
 func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
-	order := r.Opts.Matrix
+	order := slices.Clone(r.Opts.Matrix) // sorted below: the matrix keeps its order
 	// A primed variant is built before the others start; it goes first,
 	// so that its next step does not wait for the other builds.
 	var p Outcome

@@ -263,6 +263,15 @@ func TestEmulatedBuildsGoLast(t *testing.T) {
 	if got := ran[len(ran)-2:]; !slices.Equal(got, want) {
 		t.Errorf("the last builds were %q, want %q: the ones under emulation, after the cross-compiled ones filled the Go build cache", got, want)
 	}
+	rows := variant.ForPlatforms(variant.Matrix, []string{"linux/amd64", "linux/arm64"}, "linux/amd64")
+	if !slices.Equal(r.Opts.Matrix, rows) {
+		t.Errorf("the run's matrix is now %v, want it in report order still: %v", r.Opts.Matrix, rows)
+	}
+	for i, o := range r.Outcomes {
+		if o.Variant != rows[i] {
+			t.Errorf("outcome %d is of %s, want %s: report order", i, o.Variant.Name(), rows[i].Name())
+		}
+	}
 }
 
 // blockingStep blocks, in the variant it is for, until ctx ends; in the
