@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/dockertest"
+	"github.com/go-multistage/multistage/internal/emulation"
 	"github.com/go-multistage/multistage/internal/report"
 )
 
@@ -14,15 +15,21 @@ import (
 // MULTISTAGE_ENGINES (DOCKER_HOST values, comma-separated; .ci/run names
 // the default engine and a current one with the containerd image store),
 // get the same size and, within 0.5%, the same compressed size, whatever
-// docker itself says of them.
+// docker itself says of them: for every platform, where the engines run
+// the other one under emulation (.ci/run sees to it).
 func TestSameFiguresOnEveryEngine(t *testing.T) {
 	hosts := strings.Split(os.Getenv("MULTISTAGE_ENGINES"), ",")
 	if len(hosts) < 2 {
 		t.Skip("MULTISTAGE_ENGINES names fewer than two engines (DOCKER_HOST values, comma-separated; .ci/run sets it)")
 	}
+	platforms := ""
+	if _, foreign := enginePlatforms(t); dockertest.IsRequired(t, dockertest.Emulation) ||
+		emulation.Check(context.Background(), dockertest.Client(t), foreign) == nil {
+		platforms = bothPlatforms
+	}
 	var first []report.Image
 	for _, host := range hosts {
-		images := figuresOn(t, host)
+		images := figuresOn(t, host, platforms)
 		if first == nil {
 			first = images
 			continue
@@ -43,12 +50,13 @@ func TestSameFiguresOnEveryEngine(t *testing.T) {
 
 // figuresOn builds the matrix on the engine at host, with a figures cache
 // of its own, and returns the report's rows.
-func figuresOn(t *testing.T, host string) []report.Image {
+func figuresOn(t *testing.T, host, platforms string) []report.Image {
 	t.Helper()
 	own := os.Getenv("DOCKER_HOST") == host // this binary's engine: TestMain removes its sandbox
 	ctx := context.Background()
 	opts := testOptions(t)
 	setEnv(&opts, "DOCKER_HOST", host)
+	setEnv(&opts, PlatformsEnv, platforms)
 	opts.CacheDir = t.TempDir() // measured here, not remembered from another engine
 	s := prepare(t, opts)
 	if !own {

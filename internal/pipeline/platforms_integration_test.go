@@ -27,8 +27,16 @@ const bothPlatforms = "linux/amd64,linux/arm64"
 // required) when the engine cannot run it.
 func foreignPlatform(t *testing.T) (native, foreign string) {
 	t.Helper()
-	c := dockertest.Client(t)
-	native, err := c.Platform(context.Background())
+	native, foreign = enginePlatforms(t)
+	dockertest.RequireEmulation(t, dockertest.Client(t), foreign)
+	return native, foreign
+}
+
+// enginePlatforms are the engine's own platform and the other one of
+// linux/amd64 and linux/arm64.
+func enginePlatforms(t *testing.T) (native, foreign string) {
+	t.Helper()
+	native, err := dockertest.Client(t).Platform(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +44,6 @@ func foreignPlatform(t *testing.T) (native, foreign string) {
 	if native == foreign {
 		foreign = "linux/amd64"
 	}
-	dockertest.RequireEmulation(t, c, foreign)
 	return native, foreign
 }
 
