@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/go-multistage/multistage/internal/bases"
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/proc"
+	"github.com/go-multistage/multistage/internal/report"
 	"github.com/go-multistage/multistage/internal/versions"
 )
 
@@ -235,6 +237,59 @@ func TestRemoteBuilderBuildsLoadsVerifiesAndReports(t *testing.T) {
 		t.Errorf("containers left: %s", left)
 	}
 	t.Log(err)
+}
+
+// TestRemoteBuilderBuildsTwoPlatforms builds hello's rows for the
+// engine's own platform and the foreign one on a remote builder: the
+// stand-ins of both are pushed, and the foreign images, loaded back, are
+// verified under emulation. Hello only, to keep it cheap: the single-stage
+// row compiles under emulation with a Go build cache the fresh buildkitd
+// does not have yet. It starts a builder of its own: the one of
+// TestRemoteBuilderBuildsLoadsVerifiesAndReports is halted at its end, and
+// a second buildkitd costs a second or two to start.
+func TestRemoteBuilderBuildsTwoPlatforms(t *testing.T) {
+	native, foreign := foreignPlatform(t)
+	rb := startRemoteBuilder(t, "")
+	opts := builderOptions(t, rb)
+	opts.Matrix = nil
+	for _, v := range matrix {
+		if v.App == "hello" {
+			opts.Matrix = append(opts.Matrix, v)
+		}
+	}
+	setEnv(&opts, PlatformsEnv, bothPlatforms)
+	t.Cleanup(func() { removeImages(t, opts.Namespace) })
+	res, err := Execute(context.Background(), opts, All)
+	if err != nil {
+		t.Fatalf("a two-platform run on the remote builder %s: %v", rb.builder, err)
+	}
+	if len(res.Outcomes) != 2*len(opts.Matrix) || res.Report == nil || len(res.Report.Images) != len(res.Outcomes) {
+		t.Fatalf("%d outcomes and a report of %v, want %d of each", len(res.Outcomes), res.Report, 2*len(opts.Matrix))
+	}
+	if b := res.Report.Builder; b == nil || b.Name != rb.builder || b.Driver != "remote" {
+		t.Errorf("report's builder = %+v, want %s, remote driver", b, rb.builder)
+	}
+	for i, o := range res.Outcomes {
+		img := res.Report.Images[i]
+		want := cmp.Or(o.Variant.Platform, native)
+		if o.Err != nil || img.Status != report.OK || img.Check != report.Verified {
+			t.Errorf("%s: %v, row %s %s %s; want ok and verified", o.Variant.Name(), o.Err, img.Status, img.Check, img.Error)
+		}
+		if img.Platform != want || img.Emulated != (want == foreign) {
+			t.Errorf("%s: row platform %q, emulated %v; want %q, %v", o.Variant.Name(), img.Platform, img.Emulated, want, want == foreign)
+		}
+		// Every base but scratch, the foreign platform's stand-ins too,
+		// comes from the registry the builder reaches.
+		if img.Variant != "scratch" && (!strings.HasPrefix(img.Base, rb.registry+"/") || img.BaseDigestKind != report.DigestRepo) {
+			t.Errorf("%s: base %s (%s), want one in %s, pinned by its repo digest", o.Variant.Name(), img.Base, img.BaseDigestKind, rb.registry)
+		}
+	}
+	if left := leftBehind(t, "", rb.registry); len(left) > 0 {
+		t.Errorf("tags in the registry left on the engine: %v", left)
+	}
+	if left := leftContainersOf(t, res.ID); left != "" {
+		t.Errorf("containers left: %s", left)
+	}
 }
 
 func TestRemoteBuilderThatIsGoneIsAnErrorNamingIt(t *testing.T) {
