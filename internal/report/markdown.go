@@ -70,7 +70,7 @@ func writeLegend(b *strings.Builder, multi bool) {
 		platforms = "each app's images are charted together, then shown per platform (the image's own, as the engine records it); " +
 			"*emulated* = a platform that is not the engine's own: the engine ran those images under emulation (qemu through binfmt_misc), " +
 			"so their check says *verified (emulated)* and their *start-up* includes the emulator, " +
-			"and built their single-stage images under emulation too, while their multi-stage builds cross-compiled on the engine's own platform " +
+			"and built their single-stage images under emulation too, while their multi-stage builds cross-compiled on the build platform (BuildKit's own) " +
 			"(the *Build time* line under such a table sets the two side by side); " +
 			"*not run* = the engine has no emulation for the image's platform, so it was neither built nor run; "
 	}
