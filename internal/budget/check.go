@@ -176,7 +176,8 @@ func (bs Budgets) For(name, base string, fig Figure) (b *Budget, others []Budget
 // on base, on no platform or on platform), the one that names the most,
 // a base counting for more than a platform: base and platform, then
 // base, then platform, then neither. When none holds, others are the
-// variant's budgets of that figure, which hold elsewhere.
+// variant's budgets of that figure that hold elsewhere: on another base on
+// its platform, or, where there are none, on another platform.
 func (bs Budgets) ForPlatform(name, platform, base string, fig Figure) (b *Budget, others []Budget) {
 	best, rank := -1, -1
 	for i, c := range bs {
@@ -202,6 +203,15 @@ func (bs Budgets) ForPlatform(name, platform, base string, fig Figure) (b *Budge
 	}
 	if best >= 0 {
 		return &bs[best], nil
+	}
+	// The lines of the image's own platform are where its budgets are
+	// said to hold; another platform's lines are named only where its own
+	// has none (then they are why it went unchecked).
+	mine := slices.DeleteFunc(slices.Clone(others), func(c Budget) bool {
+		return c.Platform != "" && (platform == "" || !report.SamePlatform(c.Platform, platform))
+	})
+	if len(mine) > 0 {
+		return nil, mine
 	}
 	return nil, others
 }
