@@ -275,9 +275,10 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 			order = append([]variant.Variant{p.Variant}, rest...)
 		}
 	}
-	// A single-stage image of another platform compiles under emulation:
-	// it goes last, so that the Go build cache, which every build shares,
-	// holds what the cross-compiling builds of that platform compiled.
+	// A single-stage image of another platform compiles under emulation,
+	// for minutes: it goes last, so that every other variant is built,
+	// checked and measured meanwhile instead of waiting for a job slot
+	// (its compiler has a Go build cache of its own: see the Dockerfiles).
 	slices.SortStableFunc(order, func(a, b variant.Variant) int {
 		return cmp.Compare(emulatedBuild(a), emulatedBuild(b))
 	})
