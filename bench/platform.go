@@ -12,7 +12,7 @@ import (
 )
 
 // platformApp is the app whose images the bench builds for another
-// platform. Its single-stage build under emulation is about two minutes on
+// platform. Its single-stage build under emulation is two to three minutes on
 // 2 cores; echo's would compile net/http and crypto/tls under emulation
 // too, minutes more a run, to show the same thing.
 const platformApp = "hello"
@@ -37,7 +37,7 @@ func (b *bencher) otherPlatform(ctx context.Context) error {
 		b.say("not run: %s", why)
 		b.res.Targets = append(b.res.Targets, Skipped(platformWhat(platformApp, "another platform"), platformGoalText(), "not asked: "+why))
 		b.res.Notes = append(b.res.Notes, fmt.Sprintf("Another platform was not measured: %s. Set %s=%s, as `mage all` takes it, for the bench to time %s's images for the other one, "+
-			"its single-stage build under emulation against its multi-stage builds cross-compiled (about two minutes a run, %s runs, each pruning the engine's build cache).",
+			"its single-stage build under emulation against its multi-stage builds cross-compiled (two to three minutes a run on a quiet 2-core machine, %s runs, each pruning the engine's build cache).",
 			why, pipeline.PlatformsEnv, strings.Join(variant.Platforms, ","), platformApp, "BENCH_PLATFORM_RUNS"))
 		return nil
 	}
