@@ -191,7 +191,7 @@ func TestMarkdownComparesWithinAPlatform(t *testing.T) {
 	if !strings.Contains(md, "**hello on linux/arm64** not comparable (single-stage failed); **echo on linux/amd64**") {
 		t.Error("the closing line does not say hello on linux/arm64 is not comparable")
 	}
-	if !strings.Contains(md, "**Build time on linux/arm64:** single-stage not known (failed); multi-stage 6.4 s (alpine) and 6.2 s (scratch), cross-compiled: how much faster is not known.") {
+	if !strings.Contains(md, "**Build time on linux/arm64:** single-stage not known (failed); multi-stage 6.4 s (alpine) and 6.2 s (scratch), cross-compiling: how much faster is not known.") {
 		t.Error("the build time line does not say the single-stage time is not known")
 	}
 }
@@ -205,7 +205,7 @@ func TestMarkdownOfTwoPlatforms(t *testing.T) {
 		"\n### linux/arm64 (emulated)\n",
 		`    x-axis ["single-stage amd64", "alpine amd64", "scratch amd64", "single-stage arm64", "alpine arm64", "scratch arm64"]`,
 		"<summary><b>hello · scratch · linux/arm64</b>",
-		"**Build time on linux/arm64:** single-stage 118 s, compiled under emulation; multi-stage 6.4 s (alpine) and 6.2 s (scratch), cross-compiled: 18× faster (against alpine, the slower).",
+		"**Build time on linux/arm64:** single-stage 118 s, its compiler under emulation; multi-stage 6.4 s (alpine) and 6.2 s (scratch), cross-compiling: 18× faster (against alpine, the slower).",
 		"Ours: **hello on linux/amd64** single-stage",
 	} {
 		if !strings.Contains(md, want) {
@@ -252,5 +252,25 @@ func TestMarkdownNotRun(t *testing.T) {
 	}
 	if !strings.Contains(md, "**hello on linux/arm64** not comparable (single-stage not run)") {
 		t.Error("the closing line does not say hello on linux/arm64 was not run")
+	}
+}
+
+// A run of another platform alone (PLATFORMS=linux/arm64 on an amd64
+// engine) is one platform, but not the engine's: the report names it.
+func TestMarkdownOfAnotherPlatformAloneNamesIt(t *testing.T) {
+	var arm []Image
+	for _, img := range twoPlatforms().Images {
+		if img.Platform == "linux/arm64" {
+			arm = append(arm, img)
+		}
+	}
+	var b strings.Builder
+	if err := Markdown(&b, Report{Engine: "Docker Engine 29.8.0", Store: "containerd", Images: arm}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### linux/arm64 (emulated)", "**Build time on linux/arm64:**", "*emulated* = "} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report of linux/arm64 alone lacks %q", want)
+		}
 	}
 }

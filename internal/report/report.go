@@ -109,8 +109,12 @@ func (r Report) Platforms() []string {
 	return out
 }
 
-// multiPlatform reports whether r's images span more than one platform.
-func (r Report) multiPlatform() bool { return len(r.Platforms()) > 1 }
+// multiPlatform reports whether r's Markdown shows each app per platform:
+// its images span more than one platform, or are of another platform than
+// the engine's (a run of that platform alone), which the report must name.
+func (r Report) multiPlatform() bool {
+	return len(r.Platforms()) > 1 || slices.ContainsFunc(r.Images, func(img Image) bool { return img.Emulated })
+}
 
 // SamePlatform reports whether a and b name the same OCI platform: equal,
 // or linux/arm64 and linux/arm64/v8, as docker records the one arm64
