@@ -155,19 +155,31 @@ func Resolve(ctx context.Context, c *docker.Client, log io.Writer) (Bases, error
 	if err != nil {
 		return nil, fmt.Errorf("looking for the base images: %w", err)
 	}
-	resolved := make([]Base, len(plans))
-	logs := make([]strings.Builder, len(plans)) // printed in Specs order
-	live := &syncWriter{w: log}                 // a pull's progress, as it comes
-	errs := make([]error, len(plans))
+	live := &syncWriter{w: log} // a pull's progress, as it comes
+	return resolveEach(len(plans), log, func(i int, log io.Writer) (Base, error) {
+		p := plans[i]
+		b, err := resolve(ctx, c, p.spec, p.explicit, p.ref, p.standIn, p.err, local, log, live)
+		if err != nil {
+			err = fmt.Errorf("base image %s: %w", p.spec.Arg, err)
+		}
+		return b, err
+	})
+}
+
+// resolveEach resolves n bases at once, the i-th by resolve, which logs
+// to the writer it is given; the lines each logged are printed on log
+// afterwards, in order, so that the bases' lines do not interleave. It
+// returns the bases by build arg, or every error joined.
+func resolveEach(n int, log io.Writer, resolve func(i int, log io.Writer) (Base, error)) (Bases, error) {
+	resolved := make([]Base, n)
+	logs := make([]strings.Builder, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i, p := range plans {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resolved[i], errs[i] = resolve(ctx, c, p.spec, p.explicit, p.ref, p.standIn, p.err, local, &logs[i], live)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("base image %s: %w", p.spec.Arg, errs[i])
-			}
+			resolved[i], errs[i] = resolve(i, &logs[i])
 		}()
 	}
 	wg.Wait()

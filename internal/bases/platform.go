@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
@@ -61,36 +60,17 @@ func ResolvePlatform(ctx context.Context, c *docker.Client, platform string, nat
 	if err != nil {
 		return nil, fmt.Errorf("looking for the offline stand-ins for %s: %w", platform, err)
 	}
-	resolved := make([]Base, len(plans))
-	logs := make([]strings.Builder, len(plans)) // printed in Specs order
-	errs := make([]error, len(plans))
-	var wg sync.WaitGroup
-	for i, p := range plans {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if !p.native.StandIn {
-				resolved[i], errs[i] = pinForPlatform(p.native, platform)
-				return
-			}
-			resolved[i], errs[i] = standInFor(ctx, c, p.spec, platform, p.standIn, local, &logs[i])
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("base image %s: %w", p.spec.Arg, errs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	bases := Bases{}
-	for i, b := range resolved {
-		if l := logs[i].String(); l != "" {
-			io.WriteString(log, l)
+	return resolveEach(len(plans), log, func(i int, log io.Writer) (Base, error) {
+		p := plans[i]
+		if !p.native.StandIn {
+			return pinForPlatform(p.native, platform)
 		}
-		bases[b.Arg] = b
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return bases, nil
+		b, err := standInFor(ctx, c, p.spec, platform, p.standIn, local, log)
+		if err != nil {
+			err = fmt.Errorf("base image %s: %w", p.spec.Arg, err)
+		}
+		return b, err
+	})
 }
 
 // standInFor is the base si stands in for s on platform, made unless the
