@@ -79,7 +79,7 @@ func writeLegend(b *strings.Builder, multi bool) {
 		"*size* = the image's unpacked content, measured from its layers, the same on every engine and image store; " +
 		"*compressed* = what a push uploads, less a kilobyte or so of config and manifest: each layer as the engine stores it, whatever its compression (containerd image store), else each layer's tar gzipped by Go's `compress/gzip` at its default level (classic store); " +
 		vs +
-		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo (median of a few runs); " +
+		"*build* = wall time of the last build; *start-up* = `docker run` to exit for hello, start to first good answer for echo, in one run: the check of the run that first measured the image; " +
 		"*files* = regular files in the image's final filesystem (a hard link counts, as `find -type f` counts it); *shell* = whether `/bin/sh` resolves, through symlinks, to a file; *setuid* = files with the setuid or setgid bit; " +
 		"a base's *digest* is its repo digest (pull `name@digest` for the same base), or its *image ID* where no registry has it (an offline stand-in); " +
 		platforms +

@@ -42,7 +42,7 @@ type Image struct {
 	Layers          int      // layers in the final image (len RootFS.Layers)
 	User            string   // Config.User; "" means root
 	BuildSeconds    *float64 // wall time of the last build; nil = unknown (e.g. built by an earlier run and not recorded)
-	StartupSeconds  *float64 // hello: docker run to exit; echo: start to first good answer (median of a few runs); nil = not measured
+	StartupSeconds  *float64 // hello: docker run to exit; echo: start to first good answer; one run, the check of the run that first measured the image; nil = not measured
 
 	// What the final filesystem exposes; nil = not measured.
 	Files       *int  // regular files (a hard link counts: it is a path of its own)
