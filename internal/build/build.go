@@ -88,6 +88,9 @@ type Builder struct {
 	// report shows it); an image whose build time is not is built again,
 	// so that no figure of the report is left unknown. nil: every one is.
 	Recorded func(id string) bool
+	// Layout is an OCI image layout directory each build also writes its
+	// image to (see docker.BuildSpec.Layout); "": none.
+	Layout string
 
 	mu sync.Mutex // guards Current, which Image updates
 }
@@ -252,6 +255,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		Args:       args,
 		Labels:     labels,
 		Platform:   v.Platform,
+		Layout:     b.Layout,
 	})
 	if err != nil {
 		return res, err

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"encoding/csv"
 	"sort"
 	"strings"
 )
@@ -17,14 +18,27 @@ type BuildSpec struct {
 	// Platform is the OCI platform to build for ("linux/arm64", as
 	// --platform takes it); "" is the builder's own, with no --platform.
 	Platform string
+	// Layout is a directory the builder also writes the image to, as an OCI
+	// image layout (OCI image spec, image-layout.md), beside loading it
+	// into the engine: BuildKit's oci exporter with tar=false, which adds
+	// the image to the layout's index.json under its tag and writes only
+	// the blobs the layout lacks. Two exporters at once need BuildKit 0.13
+	// or later (see BuildKit.MultipleExporters). "": loaded only.
+	Layout string
 }
 
 // BuildArgs is the argument list for a BuildKit build of s, after the
 // builder's own command (for example "docker buildx build").
 func BuildArgs(s BuildSpec) []string {
-	args := []string{
+	load := []string{"--load"} // into the engine's image store, where docker run finds it
+	if s.Layout != "" {
+		// --load is --output type=docker; the layout is a second output.
+		load = []string{"--output", "type=docker", "--output", csvRecord("type=oci", "dest="+s.Layout, "tar=false")}
+	}
+	args := append([]string{
 		"--progress=plain", // plain text, so a failure's last lines are readable
-		"--load",           // into the engine's image store, where docker run finds it
+	}, load...)
+	args = append(args,
 		// No attestation manifest: on the containerd image store it would make
 		// every image an index whose ID changes with each build's timestamps,
 		// and the classic store cannot keep one. The image is the same on both.
@@ -32,7 +46,7 @@ func BuildArgs(s BuildSpec) []string {
 		"--file", s.Dockerfile,
 		"--tag", s.Tag,
 		"--iidfile", s.IIDFile,
-	}
+	)
 	if s.Target != "" {
 		args = append(args, "--target", s.Target)
 	}
@@ -46,6 +60,16 @@ func BuildArgs(s BuildSpec) []string {
 		args = append(args, "--label", k+"="+s.Labels[k])
 	}
 	return append(args, s.Context)
+}
+
+// csvRecord joins fields as one CSV record, as buildx reads --output:
+// a field with a comma or a quote in it is quoted.
+func csvRecord(fields ...string) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(fields) // a strings.Builder does not fail
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // RunSpec is one container run, as plain data.

@@ -32,6 +32,18 @@ func TestBuildArgs(t *testing.T) {
 	if none := BuildArgs(BuildSpec{Context: "."}); slices.Contains(none, "--target") || slices.Contains(none, "--platform") {
 		t.Errorf("BuildArgs(no target, no platform) = %q, want neither --target nor --platform", none)
 	}
+	for _, tt := range []struct {
+		layout, want string
+	}{
+		{"/cache/layout", "type=oci,dest=/cache/layout,tar=false"},
+		{"/my,cache/layout", `type=oci,"dest=/my,cache/layout",tar=false`}, // buildx reads --output as CSV
+	} {
+		got := BuildArgs(BuildSpec{Context: ".", Layout: tt.layout})
+		want := []string{"--progress=plain", "--output", "type=docker", "--output", tt.want, "--provenance=false"}
+		if !slices.Equal(got[:len(want)], want) || slices.Contains(got, "--load") {
+			t.Errorf("BuildArgs(Layout %q) = %q, want it to start %q: loaded and written to the layout", tt.layout, got, want)
+		}
+	}
 	arm := BuildArgs(BuildSpec{Context: ".", Platform: "linux/arm64"})
 	if i := slices.Index(arm, "--platform"); i < 0 || i+1 >= len(arm) || arm[i+1] != "linux/arm64" {
 		t.Errorf("BuildArgs(Platform linux/arm64) = %q, want --platform linux/arm64", arm)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-multistage/multistage/internal/proc"
@@ -102,6 +103,31 @@ type BuildKit struct {
 // (a remote buildkitd, a BuildKit container, a Kubernetes pod) sees only
 // what a registry serves, and its images reach the engine through --load.
 func (b BuildKit) EngineOwn() bool { return b.Driver == "docker" }
+
+// MultipleExporters says whether the builder writes one build to two
+// outputs at once (BuildKit 0.13 and later: its release notes,
+// "multiple exporters"), from its Version ("v0.33.0"; Docker 20.10's
+// own says "v0.8+unknown"). A version it cannot read is taken as no.
+func (b BuildKit) MultipleExporters() bool {
+	v, ok := strings.CutPrefix(b.Version, "v")
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	minor := parts[1] // "8+unknown" in "v0.8+unknown"
+	if i := strings.IndexFunc(minor, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		minor = minor[:i]
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	n, err2 := strconv.Atoi(minor)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return major > 0 || n >= 13
+}
 
 // String says it for a person: "buildx builder ci (remote driver,
 // unix:///run/b.sock), BuildKit v0.34.2".

@@ -109,3 +109,25 @@ func TestSummaryOfABuildOnAnotherBuilderNamesIt(t *testing.T) {
 		t.Errorf("Summary() = %q, want %q", got, want)
 	}
 }
+
+func TestMultipleExporters(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		want    bool
+	}{
+		{"v0.33.0", true},
+		{"v0.13.0", true},
+		{"v0.13.0-rc1", true},
+		{"v1.0.0", true},
+		{"v0.12.5", false},
+		{"v0.8+unknown", false}, // Docker 20.10's own
+		{"v0.x", false},
+		{"0.33.0", false},
+		{"", false},
+		{"v0", false},
+	} {
+		if got := (BuildKit{Version: tt.version}).MultipleExporters(); got != tt.want {
+			t.Errorf("BuildKit{Version: %q}.MultipleExporters() = %v, want %v", tt.version, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package image
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// ErrNotInLayout is the error of FromLayout when the layout does not hold
+// the image, or not all of it.
+var ErrNotInLayout = errors.New("not in the OCI image layout")
+
+// sha256Digest is a digest as the OCI image spec writes one with the
+// sha256 algorithm (descriptor.md, "Digests").
+var sha256Digest = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
+// FromLayout reads the image whose manifest has the given digest from the
+// OCI image layout in dir (OCI image spec, image-layout.md), as BuildKit's
+// oci exporter writes one beside loading the image into the engine (see
+// docker.BuildSpec.Layout). On the containerd image store the image's ID
+// is its manifest's digest, and a docker save of it holds the same blobs:
+// this reads them without asking the engine to export, again, the layers
+// the layout already has. The manifest is checked against its digest and
+// every layer against its diff ID, as Read checks a save; o is as for
+// Read, its Store the engine's. The error wraps ErrNotInLayout when the
+// layout lacks the manifest or a blob it names.
+func FromLayout(dir, digest string, o ReadOptions) (Image, error) {
+	if !sha256Digest.MatchString(digest) {
+		return Image{}, fmt.Errorf("reading %s from the OCI image layout %s: not a sha256 digest", digest, dir)
+	}
+	blob := func(d string) string { return filepath.Join(dir, filepath.FromSlash(blobPath(d))) }
+	manifest, err := readBlob(blob(digest), digest)
+	if err != nil {
+		return Image{}, fmt.Errorf("reading %s from the OCI image layout %s: %w", digest, dir, err)
+	}
+	var m ociIndex
+	if err := json.Unmarshal(manifest, &m); err != nil || m.Config.Digest == "" {
+		return Image{}, fmt.Errorf("reading %s from the OCI image layout %s: not an image manifest", digest, dir)
+	}
+	// The save FromEngine would read: the layout's marker, an index of
+	// this one manifest, and the blobs the manifest names.
+	index, err := json.Marshal(ociIndex{MediaType: "application/vnd.oci.image.index.v1+json",
+		Manifests: []descriptor{{MediaType: m.MediaType, Digest: digest, Size: int64(len(manifest))}}})
+	if err != nil {
+		return Image{}, err
+	}
+	blobs := []string{m.Config.Digest}
+	for _, l := range m.Layers {
+		blobs = append(blobs, l.Digest)
+	}
+	for _, d := range blobs {
+		if !sha256Digest.MatchString(d) {
+			return Image{}, fmt.Errorf("reading %s from the OCI image layout %s: its manifest names %q, not a sha256 digest", digest, dir, d)
+		}
+		if _, err := os.Stat(blob(d)); err != nil {
+			return Image{}, fmt.Errorf("reading %s from the OCI image layout %s: %w: blob %s: %w", digest, dir, ErrNotInLayout, d, err)
+		}
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(writeLayout(pw, index, digest, manifest, blobs, blob))
+	}()
+	img, err := Read(pr, o)
+	pr.CloseWithError(errors.New("read enough"))
+	if err != nil {
+		return Image{}, fmt.Errorf("reading %s from the OCI image layout %s: %w", digest, dir, err)
+	}
+	return img, nil
+}
+
+// readBlob reads a small blob (a manifest) and checks it against its
+// digest.
+func readBlob(path, digest string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no blob %s", ErrNotInLayout, digest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMeta+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxMeta {
+		return nil, fmt.Errorf("blob %s is over %d bytes: not a manifest", digest, maxMeta)
+	}
+	if sum := sha256.Sum256(b); "sha256:"+hex.EncodeToString(sum[:]) != digest {
+		return nil, fmt.Errorf("blob %s does not hash to its name", digest)
+	}
+	return b, nil
+}
+
+// writeLayout writes, as one tar, the layout of one image: oci-layout,
+// index.json, the manifest and the blobs, each once.
+func writeLayout(w io.Writer, index []byte, digest string, manifest []byte, blobs []string, blob func(string) string) error {
+	tw := tar.NewWriter(w)
+	file := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o444, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := file("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+		return err
+	}
+	if err := file("index.json", index); err != nil {
+		return err
+	}
+	if err := file(blobPath(digest), manifest); err != nil {
+		return err
+	}
+	seen := map[string]bool{digest: true}
+	for _, d := range blobs {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if err := copyBlob(tw, blobPath(d), blob(d)); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+func copyBlob(tw *tar.Writer, name, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o444, Size: info.Size(), Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	if _, err := io.CopyN(tw, f, info.Size()); err != nil {
+		return fmt.Errorf("blob %s: %w", name, err)
+	}
+	return nil
+}
+
+// PruneLayout removes from the OCI image layout in dir every blob that no
+// image of its index.json holds: the blobs of images built before under
+// the same tags, which BuildKit's oci exporter replaced in the index but
+// left. It removes nothing when it cannot read every manifest the index
+// names, and returns the bytes it freed. A build writing to the layout at
+// the same time may lose a blob it wrote before adding its image to the
+// index; reading that image then fails with ErrNotInLayout, and the
+// reader goes to the engine instead.
+func PruneLayout(dir string) (freed int64, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var idx ociIndex
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return 0, fmt.Errorf("pruning the OCI image layout %s: index.json: %w", dir, err)
+	}
+	keep := map[string]bool{}
+	for _, m := range idx.Manifests {
+		if !sha256Digest.MatchString(m.Digest) {
+			return 0, fmt.Errorf("pruning the OCI image layout %s: index.json names %q", dir, m.Digest)
+		}
+		b, err := readBlob(filepath.Join(dir, filepath.FromSlash(blobPath(m.Digest))), m.Digest)
+		if errors.Is(err, ErrNotInLayout) {
+			continue // nothing of it to keep
+		}
+		if err != nil {
+			return 0, fmt.Errorf("pruning the OCI image layout %s: %w", dir, err)
+		}
+		var man ociIndex
+		if err := json.Unmarshal(b, &man); err != nil || man.Config.Digest == "" {
+			return 0, fmt.Errorf("pruning the OCI image layout %s: %s is not an image manifest", dir, m.Digest)
+		}
+		keep[m.Digest], keep[man.Config.Digest] = true, true
+		for _, l := range man.Layers {
+			keep[l.Digest] = true
+		}
+	}
+	blobs := filepath.Join(dir, "blobs", "sha256")
+	entries, err := os.ReadDir(blobs)
+	if err != nil {
+		return 0, fmt.Errorf("pruning the OCI image layout %s: %w", dir, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if keep["sha256:"+e.Name()] || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if err := os.Remove(filepath.Join(blobs, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		freed += info.Size()
+	}
+	return freed, errors.Join(errs...)
+}
