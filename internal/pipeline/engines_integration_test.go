@@ -3,11 +3,14 @@ package pipeline
 import (
 	"context"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/dockertest"
 	"github.com/go-multistage/multistage/internal/emulation"
+	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/report"
 )
 
@@ -77,5 +80,48 @@ func figuresOn(t *testing.T, host, platforms string) []report.Image {
 		}
 	}
 	t.Logf("%s: %d images measured", r.Engine, len(r.Images))
+	layoutIsTheEnginesImage(t, s, outcomes)
 	return r.Images
+}
+
+// layoutIsTheEnginesImage checks, where the run's builds were written to
+// an OCI image layout too (the engine's own BuildKit, 0.13 or later, on
+// the containerd image store), that every image it built reads from the
+// layout exactly as the engine's own docker save of it reads.
+func layoutIsTheEnginesImage(t *testing.T, s *Run, outcomes []Outcome) {
+	t.Helper()
+	want := s.Engine.Store == docker.StoreContainerd && s.BuildKit.EngineOwn() && s.BuildKit.MultipleExporters()
+	if (s.layout != "") != want {
+		t.Fatalf("%s, %s: layout %q, want one: %v", s.Engine, s.BuildKit, s.layout, want)
+	}
+	if !want {
+		return
+	}
+	n := 0
+	for _, o := range outcomes {
+		if !o.Build.Built {
+			continue // built before, by another test: not in this run's layout
+		}
+		info, err := s.Docker.Inspect(context.Background(), o.Build.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o1 := image.ReadOptions{Ref: o.Build.ID, Cache: image.Cache{Dir: t.TempDir()}, DiffIDs: info.RootFS.Layers, Store: s.Engine.Store}
+		fromLayout, err := image.FromLayout(s.layout, o.Build.ID, o1)
+		if err != nil {
+			t.Errorf("%s: %v", o.Variant.Name(), err)
+			continue
+		}
+		o2 := o1
+		o2.Cache = image.Cache{Dir: t.TempDir()}
+		saved, err := image.FromEngine(context.Background(), s.Docker, o.Build.ID, o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fromLayout, saved) {
+			t.Errorf("%s: read from the layout as %+v,\nfrom the engine's docker save as %+v", o.Variant.Name(), fromLayout.Summary(), saved.Summary())
+		}
+		n++
+	}
+	t.Logf("%s: %d image(s) read from the layout as from docker save", s.Engine, n)
 }

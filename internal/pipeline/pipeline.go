@@ -32,7 +32,7 @@ type Options struct {
 	Root      string              // the repository root: the build context
 	Matrix    []variant.Variant   // what to build
 	Namespace string              // where the images are tagged: variant.ImagePrefix, or a path under it (as tests use)
-	Jobs      int                 // variants worked on at once
+	Jobs      int                 // compiles at once (variants that share one share a slot), and image reads at once; checks run beside them (see Variants)
 	CacheDir  string              // buildx, if it must be built, and the facts cache
 	Log       io.Writer           // progress, one line per variant
 	Out       io.Writer           // the report
@@ -206,6 +206,15 @@ func (r *Run) prepare(ctx context.Context) error {
 		return err
 	}
 	b.Bases, b.Platforms, r.Builder = r.Bases, r.Foreign, b
+	// Where the engine's own BuildKit builds into the containerd image
+	// store, each build is written to an OCI image layout too, whose new
+	// blobs alone the report then reads (see Run.Image). The classic store
+	// names an image by its config, not its manifest, and BuildKit before
+	// 0.13 writes one output a build.
+	if r.BuildKit.EngineOwn() && r.Engine.Store == docker.StoreContainerd && r.BuildKit.MultipleExporters() {
+		r.layout = filepath.Join(opts.CacheDir, "layout")
+		b.Layout = r.layout
+	}
 	return nil
 }
 

@@ -20,9 +20,6 @@ import (
 	"github.com/go-multistage/multistage/internal/verify"
 )
 
-// startupRuns is how many runs the start-up time is the median of.
-const startupRuns = 3
-
 // gather collects the report's figures for every variant: docker's own
 // view (size, layers, user) from the engine now; the image's layers read
 // from docker save, and its start-up time, from the facts cache, measured
@@ -139,8 +136,96 @@ func (s *Run) gatherOne(ctx context.Context, v variant.Variant, info docker.Imag
 // cache: the one way the project reads an image. diffIDs are ref's layers
 // as docker image inspect names them (nil: unknown), with which a cached
 // layer is only hashed.
+// An image this run built into the OCI image layout too (see
+// build.Builder.Layout) is read from there, where its layers are by its ID,
+// its manifest's digest on the containerd image store, and hold the diff
+// IDs the engine gives: the engine then exports nothing (a docker save
+// exports every layer, the toolchain's too, for one new layer).
 func (s *Run) Image(ctx context.Context, ref string, diffIDs []string) (image.Image, error) {
-	return image.FromEngine(ctx, s.Docker, ref, image.ReadOptions{Cache: s.layers, DiffIDs: diffIDs, Store: s.Engine.Store})
+	o := image.ReadOptions{Cache: s.layers, DiffIDs: diffIDs, Store: s.Engine.Store}
+	if s.layout != "" && diffIDs != nil {
+		img, err := image.FromLayout(s.layout, ref, o)
+		if err == nil && slices.Equal(diffIDsOf(img), diffIDs) {
+			return img, nil
+		}
+		// Not there (an image built before, or by another builder), or
+		// not the engine's: the engine's own save says.
+	}
+	return image.FromEngine(ctx, s.Docker, ref, o)
+}
+
+func diffIDsOf(img image.Image) []string {
+	ids := make([]string, len(img.Layers))
+	for i, l := range img.Layers {
+		ids[i] = l.DiffID
+	}
+	return ids
+}
+
+// layerRead is one image's read (see readLayers): done is closed when img
+// and err are set.
+type layerRead struct {
+	done chan struct{}
+	img  image.Image
+	err  error
+}
+
+// readLayers reads image id's layers (see Image), once a run however
+// often it is asked: the first call reads, holding one of Options.Jobs
+// slots (a read hashes, and compresses, the layers the cache lacks), and
+// the calls meanwhile wait for what it read. A read that failed is tried
+// again by the next call.
+func (s *Run) readLayers(ctx context.Context, id string, diffIDs []string) (image.Image, error) {
+	s.readsMu.Lock()
+	rd, ok := s.reads[id]
+	if !ok {
+		rd = &layerRead{done: make(chan struct{})}
+		s.reads[id] = rd
+	}
+	s.readsMu.Unlock()
+	if ok {
+		select {
+		case <-rd.done:
+			return rd.img, rd.err
+		case <-ctx.Done():
+			return image.Image{}, ctx.Err()
+		}
+	}
+	select {
+	case s.reading <- struct{}{}:
+		rd.img, rd.err = s.Image(ctx, id, diffIDs)
+		<-s.reading
+	case <-ctx.Done():
+		rd.err = ctx.Err()
+	}
+	if rd.err != nil {
+		s.readsMu.Lock()
+		delete(s.reads, id)
+		s.readsMu.Unlock()
+	}
+	close(rd.done)
+	return rd.img, rd.err
+}
+
+// readAhead starts reading the layers of image id, just built, in the
+// background, unless its figures are known: its measurement then finds
+// them read (see readLayers) instead of starting a docker save only after
+// the image's check. A read that fails here is the measurement's to try
+// again, and to say.
+func (s *Run) readAhead(ctx context.Context, id string) {
+	if id == "" {
+		return
+	}
+	if f, err := s.Facts.Load(id); err == nil && complete(f.Image) {
+		return
+	}
+	s.readers.Add(1)
+	go func() {
+		defer s.readers.Done()
+		if info, err := s.Docker.Inspect(ctx, id); err == nil {
+			s.readLayers(ctx, id, info.RootFS.Layers)
+		}
+	}()
 }
 
 // measure makes sure the costly figures of image id are in the facts cache.
@@ -185,7 +270,7 @@ func (s *Run) measureInfo(ctx context.Context, v variant.Variant, info docker.Im
 		if complete(f.Image) {
 			return nil
 		}
-		img, err := s.Image(ctx, info.ID, info.RootFS.Layers)
+		img, err := s.readLayers(ctx, info.ID, info.RootFS.Layers)
 		if err != nil {
 			return err
 		}
@@ -230,23 +315,16 @@ func (s *Run) warn(format string, args ...any) {
 	fmt.Fprintf(s.Opts.Log, "warning: "+format+"\n", args...)
 }
 
-// startup is the median start-up time of startupRuns verified runs of
-// image id, the variant v, the verification of this session (when not 0)
-// being the first.
+// startup is the start-up time of image id, the variant v: the time of
+// this run's check of it when it was checked (verified, not 0), else of
+// one run that checks it (mage report checks nothing before). One run, not
+// a median of several: each more run is time the user waits for, for a
+// figure that is shown, not held to a budget.
 func (s *Run) startup(ctx context.Context, v variant.Variant, id string, verified time.Duration) (time.Duration, error) {
-	var runs []time.Duration
 	if verified > 0 {
-		runs = append(runs, verified)
+		return verified, nil
 	}
-	for len(runs) < startupRuns {
-		d, err := verify.Run(ctx, s.Docker, v, id, s.ID)
-		if err != nil {
-			return 0, err
-		}
-		runs = append(runs, d)
-	}
-	slices.Sort(runs)
-	return runs[len(runs)/2], nil
+	return verify.Run(ctx, s.Docker, v, id, s.ID)
 }
 
 // history is the image's history as the report shows it, newest first as

@@ -96,6 +96,7 @@ type Run struct {
 	// into the engine.
 	BuildKit docker.BuildKit
 	layers   image.Cache
+	layout   string // the OCI image layout the builds write to too; "": none (see build.Builder.Layout)
 
 	// From Variants: one per variant, in matrix order.
 	Outcomes []Outcome
@@ -105,6 +106,11 @@ type Run struct {
 	hooks Hooks
 	mu    sync.Mutex // guards timings
 	timed []Timing
+
+	reading chan struct{}         // Opts.Jobs slots: the image reads at once
+	readsMu sync.Mutex            // guards reads
+	reads   map[string]*layerRead // every image read of the run, by image ID
+	readers sync.WaitGroup        // the reads started ahead (see readAhead)
 }
 
 // Timing is one step of a run, timed: a run step (Variant "") or one
@@ -174,7 +180,7 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 
 // newRun is a run of opts before its first step.
 func newRun(opts Options) *Run {
-	r := &Run{ID: newID(), Opts: opts}
+	r := &Run{ID: newID(), Opts: opts, reading: make(chan struct{}, max(1, opts.Jobs)), reads: map[string]*layerRead{}}
 	r.hooks = Hooks{After: r.record}.join(progress(opts.Log)).join(opts.Hooks)
 	return r
 }
@@ -228,15 +234,44 @@ func progress(log io.Writer) Hooks {
 }
 
 // Variants is the step that takes every variant through its own steps,
-// Options.Jobs variants at once: its checks in order, stopping at the
-// first that fails (the variant fails; the others go on), then, for a
-// variant that passed, its measurements, whose faults are the report's to
-// show (see Gather). The outcomes are the run's, in matrix order. It fails
-// the run only when the run cannot go on: the context ended, or the
-// engine stopped answering (*EngineGoneError).
+// every variant at once: its checks in order, stopping at the first that
+// fails (the variant fails; the others go on), then, for a variant that
+// passed, its measurements, whose faults are the report's to show (see
+// Gather). A check that compiles (Build: it takes the machine's cores)
+// holds one of Options.Jobs slots, handed out in the order the variants
+// are worked on; variants that share a compile share a slot (see
+// compileOf). The other checks run a container each and wait on the
+// engine: they hold no slot, so that a variant is checked as soon as it is
+// built, and a measurement never keeps another variant from being built.
+// A measurement that reads ahead (a ReaderAhead: Measure reads the new
+// image's layers) starts reading as soon as the variant is built, beside
+// its checks, rather than after them. The outcomes are the run's, in matrix order. It fails the run
+// only when the run cannot go on: the context ended, or the engine
+// stopped answering (*EngineGoneError).
 type Variants struct {
 	Checks   []VariantStep // e.g. Build, Verify
 	Measures []VariantStep // e.g. Measure
+}
+
+// A Compiler is a VariantStep whose work takes the machine's cores while
+// it lasts; Compiles says whether it does (Build does).
+type Compiler interface {
+	Compiles() bool
+}
+
+// A ReaderAhead is a measurement whose costly part needs only the image
+// the variant's build gave: ReadAhead starts that part, in the background,
+// as soon as the variant is built (o is its outcome then), and the
+// measurement's Run uses what it read. Variants waits for every read it
+// started, also of a variant whose check then failed.
+type ReaderAhead interface {
+	ReadAhead(ctx context.Context, r *Run, o Outcome)
+}
+
+// compiles says whether s holds a job slot (see Variants).
+func compiles(s VariantStep) bool {
+	c, ok := s.(Compiler)
+	return ok && c.Compiles()
 }
 
 func (vs Variants) String() string {
@@ -282,32 +317,61 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 	slices.SortStableFunc(order, func(a, b variant.Variant) int {
 		return cmp.Compare(emulatedBuild(a), emulatedBuild(b))
 	})
-	done := each(order, r.Opts.Jobs, func(_ int, v variant.Variant) Outcome {
-		o := Outcome{Variant: v}
-		checks := vs.Checks
-		if primed && v == p.Variant {
-			o, checks = p, checks[1:]
-		}
-		if err := r.runnable(v); err != nil {
-			o.Err, checks = err, nil // not run, and not failed: the gate says why once
-		}
-		for _, s := range checks {
-			if o.Err != nil { // the primer's build, or the check before, failed
-				break
+	slots := newCompileSlots(max(1, r.Opts.Jobs))
+	done := make([]Outcome, len(order))
+	var wg sync.WaitGroup
+	for i, v := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := Outcome{Variant: v}
+			checks := vs.Checks
+			if primed && v == p.Variant {
+				o, checks = p, checks[1:]
 			}
-			r.check(ctx, s, &o)
-		}
-		if r.hooks.Outcome != nil {
-			r.hooks.Outcome(o)
-		}
-		for _, s := range vs.Measures {
-			if o.Err != nil || ctx.Err() != nil {
-				break
+			if err := r.runnable(v); err != nil {
+				o.Err, checks = err, nil // not run, and not failed: the gate says why once
 			}
-			r.timedStep(s.String(), v.Name(), func() error { return s.Run(ctx, r, &o) })
-		}
-		return o
-	})
+			// The variants take their turns at the slots in order, the
+			// ones that compile nothing too.
+			if len(checks) > 0 && compiles(checks[0]) && o.Err == nil {
+				key := compileOf(v)
+				slots.acquire(i, key)
+				for len(checks) > 0 && compiles(checks[0]) && o.Err == nil {
+					r.check(ctx, checks[0], &o)
+					checks = checks[1:]
+				}
+				slots.release(key)
+			} else {
+				slots.pass(i)
+			}
+			if o.Err == nil {
+				for _, s := range vs.Measures {
+					if rd, ok := s.(ReaderAhead); ok {
+						rd.ReadAhead(ctx, r, o)
+					}
+				}
+			}
+			for _, s := range checks {
+				if o.Err != nil { // the primer's build, or the check before, failed
+					break
+				}
+				r.check(ctx, s, &o)
+			}
+			if r.hooks.Outcome != nil {
+				r.hooks.Outcome(o)
+			}
+			for _, s := range vs.Measures {
+				if o.Err != nil || ctx.Err() != nil {
+					break
+				}
+				r.timedStep(s.String(), v.Name(), func() error { return s.Run(ctx, r, &o) })
+			}
+			done[i] = o
+		}()
+	}
+	wg.Wait()
+	r.readers.Wait()                       // the reads ahead of a variant that failed its checks
 	outcomes := make([]Outcome, len(done)) // in matrix order
 	for _, o := range done {
 		outcomes[slices.Index(r.Opts.Matrix, o.Variant)] = o
@@ -320,6 +384,77 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 		r.sweep(ctx)
 	}
 	return outcomes, failed
+}
+
+// compileOf names the compile the build of v runs: the variants of one
+// app for the engine's own platform share one (the single-stage image's
+// build is the multi-stage build stage, line for line, which BuildKit runs
+// once for all three), as do its multi-stage variants for another platform
+// (cross-compiled on the build platform); its single-stage image for
+// another platform compiles alone, under emulation.
+func compileOf(v variant.Variant) string {
+	switch {
+	case v.Platform == "":
+		return v.Dir
+	case v.Style.CrossCompiles:
+		return v.Dir + " cross-compiled for " + v.Platform
+	}
+	return v.Dir + " compiled under emulation for " + v.Platform
+}
+
+// compileSlots hands out slots to compiles, at most n at once, to the
+// variants in the order of their turns (0, 1, 2, ...): a variant waits for
+// every turn before its own to be taken. A variant whose compile holds a
+// slot already shares it.
+type compileSlots struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int
+	turn int            // the next turn to be taken
+	held map[string]int // by compile, the variants sharing its slot
+}
+
+func newCompileSlots(n int) *compileSlots {
+	s := &compileSlots{free: n, held: map[string]int{}}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// acquire takes turn, and a slot for compile (or a share of one), when
+// both are there.
+func (s *compileSlots) acquire(turn int, compile string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.turn != turn || s.held[compile] == 0 && s.free == 0 {
+		s.cond.Wait()
+	}
+	if s.held[compile] == 0 {
+		s.free--
+	}
+	s.held[compile]++
+	s.turn++
+	s.cond.Broadcast()
+}
+
+// pass takes turn without a slot: the variant compiles nothing.
+func (s *compileSlots) pass(turn int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.turn != turn {
+		s.cond.Wait()
+	}
+	s.turn++
+	s.cond.Broadcast()
+}
+
+// release gives back a share of compile's slot.
+func (s *compileSlots) release(compile string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[compile]--; s.held[compile] == 0 {
+		s.free++
+	}
+	s.cond.Broadcast()
 }
 
 // emulatedBuild is 1 for a variant whose build compiles under emulation,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/emulation"
@@ -69,6 +70,8 @@ type fakeStep struct {
 	err     error
 	failFor string
 	log     *stepLog
+	// compiles makes it hold a job slot, as Build does (see Variants).
+	compiles bool
 }
 
 type stepLog struct {
@@ -98,6 +101,8 @@ func (s fakeStep) Run(_ context.Context, r *Run) error {
 type fakeVariantStep fakeStep
 
 func (s fakeVariantStep) String() string { return s.name }
+
+func (s fakeVariantStep) Compiles() bool { return s.compiles }
 
 func (s fakeVariantStep) Run(_ context.Context, r *Run, o *Outcome) error {
 	s.log.add(s.name + " " + o.Variant.Name())
@@ -254,7 +259,7 @@ func TestEmulatedBuildsGoLast(t *testing.T) {
 	r := testRun(t, f, Hooks{})
 	r.Opts.Jobs = 1
 	r.Opts.Matrix = variant.ForPlatforms(variant.Matrix, []string{"linux/amd64", "linux/arm64"}, "linux/amd64")
-	vs := Variants{Checks: []VariantStep{fakeVariantStep{name: "building", log: log}}}
+	vs := Variants{Checks: []VariantStep{fakeVariantStep{name: "building", log: log, compiles: true}}}
 	if err := r.steps(t.Context(), Target{vs}); err != nil {
 		t.Fatal(err)
 	}
@@ -274,22 +279,17 @@ func TestEmulatedBuildsGoLast(t *testing.T) {
 	}
 }
 
-// blockingStep blocks, in the variant it is for, until ctx ends; in the
-// others it records that it ran.
+// blockingStep blocks, in every variant, until ctx ends; started is
+// closed when the first one has begun.
 type blockingStep struct {
-	in      string
+	once    *sync.Once
 	started chan struct{}
-	log     *stepLog
 }
 
 func (blockingStep) String() string { return "verifying" }
 
 func (s blockingStep) Run(ctx context.Context, r *Run, o *Outcome) error {
-	if o.Variant.Name() != s.in {
-		s.log.add("verifying " + o.Variant.Name())
-		return nil
-	}
-	close(s.started)
+	s.once.Do(func() { close(s.started) })
 	<-ctx.Done()
 	return fmt.Errorf("docker run: %w", ctx.Err())
 }
@@ -298,10 +298,9 @@ func TestCancelMidStepStopsTheRunAndSweeps(t *testing.T) {
 	f := &fakeDocker{}
 	log := &stepLog{}
 	r := testRun(t, f, Hooks{})
-	r.Opts.Jobs = 1 // the variants after the blocked one wait for it
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	block := blockingStep{in: variant.Matrix[0].Name(), started: make(chan struct{}), log: log}
+	block := blockingStep{once: new(sync.Once), started: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
 		done <- r.steps(ctx, Target{Variants{Checks: []VariantStep{block}, Measures: []VariantStep{fakeVariantStep{name: "measuring", log: log}}}, fakeStep{name: "after", log: log}})
@@ -317,8 +316,10 @@ func TestCancelMidStepStopsTheRunAndSweeps(t *testing.T) {
 			t.Errorf("%q ran after the run was cancelled", s)
 		}
 	}
-	if o := r.Outcomes[0]; o.Err == nil || o.Step != "verifying" {
-		t.Errorf("the cut-short variant = %q, %v; want it failed in verifying", o.Step, o.Err)
+	for _, o := range r.Outcomes {
+		if o.Err == nil || o.Step != "verifying" {
+			t.Errorf("%s, cut short = %q, %v; want it failed in verifying", o.Variant.Name(), o.Step, o.Err)
+		}
 	}
 	if !f.swept(r.ID) {
 		t.Error("a cancelled run did not sweep its containers")
@@ -347,5 +348,164 @@ func TestEngineGoneIsATypedErrorThatEndsTheRun(t *testing.T) {
 	}
 	if EngineGone(errors.New("stopped answering during the run")) {
 		t.Error("EngineGone matched an error by its text")
+	}
+}
+
+// waitingStep, in variant in, waits until next is closed (or fails after a
+// minute: the run never let the step it waits for start); in every other
+// variant but not, it closes mine, once, as it starts.
+type waitingStep struct {
+	name     string
+	in, not  string
+	next     chan struct{}
+	mine     chan struct{}
+	once     *sync.Once
+	compiles bool
+}
+
+func (s waitingStep) String() string { return s.name }
+
+func (s waitingStep) Compiles() bool { return s.compiles }
+
+func (s waitingStep) Run(ctx context.Context, r *Run, o *Outcome) error {
+	switch o.Variant.Name() {
+	case s.in:
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		select {
+		case <-s.next:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("%s of %s waited a minute for the next build to start", s.name, o.Variant.Name())
+		}
+	case s.not:
+	default:
+		if s.mine != nil {
+			s.once.Do(func() { close(s.mine) })
+		}
+	}
+	return nil
+}
+
+// With one job slot, a variant's check and its measurement do not hold
+// the slot: the next variant is built meanwhile. A check that waits for the
+// next build to start would wait for ever if it held it.
+func TestChecksAndMeasurementsDoNotHoldABuildSlot(t *testing.T) {
+	first := variant.Matrix[0].Name()
+	for _, tt := range []struct {
+		name string
+		vs   func(built chan struct{}, once *sync.Once) Variants
+	}{
+		{"a check", func(built chan struct{}, once *sync.Once) Variants {
+			return Variants{Checks: []VariantStep{
+				waitingStep{name: "building", not: first, mine: built, once: once, compiles: true},
+				waitingStep{name: "verifying", in: first, next: built},
+			}}
+		}},
+		{"a measurement", func(built chan struct{}, once *sync.Once) Variants {
+			return Variants{
+				Checks:   []VariantStep{waitingStep{name: "building", not: first, mine: built, once: once, compiles: true}},
+				Measures: []VariantStep{waitingStep{name: "measuring", in: first, next: built}},
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := testRun(t, &fakeDocker{}, Hooks{})
+			r.Opts.Jobs = 1
+			built := make(chan struct{})
+			if err := r.steps(t.Context(), Target{tt.vs(built, new(sync.Once))}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Failures(r.Outcomes); err != nil {
+				t.Errorf("Failures() = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// barrierStep, in the variants of app, waits until all of them have begun
+// it (or fails after a minute: they were not let to run at once).
+type barrierStep struct {
+	app     string
+	mu      *sync.Mutex
+	arrived *int
+	all     chan struct{}
+}
+
+func (barrierStep) String() string { return "building" }
+
+func (barrierStep) Compiles() bool { return true }
+
+func (s barrierStep) Run(ctx context.Context, r *Run, o *Outcome) error {
+	if o.Variant.App != s.app {
+		return nil
+	}
+	s.mu.Lock()
+	if *s.arrived++; *s.arrived == len(variantsOf(s.app)) {
+		close(s.all)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	select {
+	case <-s.all:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s waited a minute for the other builds of %s", o.Variant.Name(), s.app)
+	}
+}
+
+func variantsOf(app string) []variant.Variant {
+	var vs []variant.Variant
+	for _, v := range variant.Matrix {
+		if v.App == app {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// The variants of one app share their compile (the single-stage build is
+// the multi-stage build stage), and so one job slot: with one slot, the
+// three are built at once.
+func TestVariantsThatShareACompileShareASlot(t *testing.T) {
+	r := testRun(t, &fakeDocker{}, Hooks{})
+	r.Opts.Jobs = 1
+	n := 0
+	step := barrierStep{app: "hello", mu: new(sync.Mutex), arrived: &n, all: make(chan struct{})}
+	if err := r.steps(t.Context(), Target{Variants{Checks: []VariantStep{step}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Failures(r.Outcomes); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCompileOf(t *testing.T) {
+	rows := variant.ForPlatforms(variant.Matrix, []string{"linux/amd64", "linux/arm64"}, "linux/amd64")
+	by := map[string][]string{}
+	for _, v := range rows {
+		by[compileOf(v)] = append(by[compileOf(v)], v.Name())
+	}
+	var got []string
+	for _, names := range by {
+		slices.Sort(names)
+		got = append(got, strings.Join(names, " + "))
+	}
+	slices.Sort(got)
+	// hello's three images share its folder; echo's single-stage image is
+	// built from a folder of its own (echo_app), its multi-stage ones from
+	// echo_app_multistage.
+	want := []string{
+		"echo/alpine + echo/scratch",
+		"echo/alpine on linux/arm64 + echo/scratch on linux/arm64",
+		"echo/single-stage",
+		"echo/single-stage on linux/arm64",
+		"hello/alpine + hello/scratch + hello/single-stage",
+		"hello/alpine on linux/arm64 + hello/scratch on linux/arm64",
+		"hello/single-stage on linux/arm64",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the compiles of the two-platform matrix, by the variants that share each:\n%q\nwant\n%q", got, want)
 	}
 }

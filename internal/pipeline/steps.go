@@ -59,6 +59,9 @@ type buildStep struct{}
 
 func (buildStep) String() string { return "building" }
 
+// Compiles is true: BuildKit compiles the app (see Variants).
+func (buildStep) Compiles() bool { return true }
+
 func (buildStep) Run(ctx context.Context, r *Run, o *Outcome) error {
 	var err error
 	o.Build, err = r.buildImage(ctx, o.Variant)
@@ -92,6 +95,9 @@ func (verifyTaggedStep) Run(ctx context.Context, r *Run, o *Outcome) error {
 type measureStep struct{}
 
 func (measureStep) String() string { return "measuring" }
+
+// ReadAhead starts reading the new image's layers (see Run.readAhead).
+func (measureStep) ReadAhead(ctx context.Context, r *Run, o Outcome) { r.readAhead(ctx, o.Build.ID) }
 
 func (measureStep) Run(ctx context.Context, r *Run, o *Outcome) error {
 	r.measure(ctx, o.Variant, o.Build.ID, o.Startup)
