@@ -70,11 +70,7 @@ func (c *Client) installBuildx(ctx context.Context, bin string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	_, err = c.Run(ctx, proc.Cmd{
-		Args: []string{"go", "install", BuildxModule + "@" + BuildxVersion},
-		Env:  []string{"GOBIN=" + tmp, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"},
-	})
-	if err != nil {
+	if _, err = c.Run(ctx, buildxInstall(tmp)); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
@@ -84,6 +80,17 @@ func (c *Client) installBuildx(ctx context.Context, bin string) error {
 		return err
 	}
 	return nil
+}
+
+// buildxInstall is the command that builds buildx BuildxVersion into the
+// directory gobin.
+func buildxInstall(gobin string) proc.Cmd {
+	return proc.Cmd{
+		// -s -w: no symbol table or DWARF, which only a debugger reads;
+		// writing them is a good part of linking a binary of buildx's size.
+		Args: []string{"go", "install", "-ldflags=-s -w", BuildxModule + "@" + BuildxVersion},
+		Env:  []string{"GOBIN=" + gobin, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"},
+	}
 }
 
 // BuildKit is the buildx builder the builds run on, as `buildx inspect`

@@ -131,3 +131,15 @@ func TestMultipleExporters(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildxInstallBuildsTheStaticPinnedReleaseWithoutDebugInfo(t *testing.T) {
+	cmd := buildxInstall("/cache/.buildx-1")
+	wantArgs := "go install '-ldflags=-s -w' github.com/docker/buildx/cmd/buildx@" + BuildxVersion
+	if got := proc.Quote(cmd.Args); got != wantArgs {
+		t.Errorf("buildxInstall().Args = %s, want %s", got, wantArgs)
+	}
+	wantEnv := []string{"GOBIN=/cache/.buildx-1", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"}
+	if fmt.Sprint(cmd.Env) != fmt.Sprint(wantEnv) {
+		t.Errorf("buildxInstall().Env = %q, want %q", cmd.Env, wantEnv)
+	}
+}
