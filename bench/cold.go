@@ -30,10 +30,11 @@ const cleanupTimeout = time.Minute
 const coldMeans = "project images (and bench/plain.sh's) removed, the engine's build cache pruned, the project's figures cache empty (a fresh MULTISTAGE_CACHE); " +
 	"base images kept, as the bench cannot count on a registry to pull them from again"
 
-// cold alternates the baseline script and cold `mage all`, each from
-// nothing: the baseline with its images (and the build stages the legacy
-// builder leaves untagged) removed, and with BuildKit the build cache
-// pruned; `mage all` as coldMeans says. The bases stay.
+// cold alternates the baseline script, bench/plain.sh and cold `mage all`,
+// each from nothing: the baseline with its images (and the build stages the
+// legacy builder leaves untagged) removed, and with BuildKit the build
+// cache pruned; bench/plain.sh and `mage all` from the same state, as
+// coldMeans says. The bases stay.
 func (b *bencher) cold(ctx context.Context) error {
 	what := "cold `mage all` / baseline script"
 	goal := fmt.Sprintf("≤ %.2f×", coldGoal)
