@@ -24,16 +24,16 @@ import (
 
 // The goals the bench holds the project to.
 const (
-	warmGoal        = 1.2  // warm mage all ≤ this × the floor
-	plainEditGoal   = 1.2  // mage all after an edit ≤ this × bench/plain.sh hello after an edit
-	coldGoal        = 0.4  // cold mage all ≤ this × the baseline script
-	plainColdGoal   = 1.2  // cold mage all ≤ this × cold bench/plain.sh
-	firstGoal       = 45   // a newcomer's first go run mage.go all, buildx present, ≤ this many seconds
-	firstBuildGoal  = 120  // the same, buildx built from source, ≤ this many seconds
-	sizeSlackPct    = 1.0  // a scratch image ≤ its stripped binary + this %
-	reductionPct    = 99.0 // hello on scratch ≥ this % smaller than single-stage
-	throughputGoal  = 0.9  // the echo binary ≥ this × bare net/http, both host processes
-	platformGoal    = 1.0  // for another platform, the single-stage build under emulation > this × the slowest multi-stage one, cross-compiled
+	warmGoal       = 1.2  // warm mage all ≤ this × the floor
+	plainEditGoal  = 1.2  // mage all after an edit ≤ this × bench/plain.sh hello after an edit
+	coldGoal       = 0.4  // cold mage all ≤ this × the baseline script
+	plainColdGoal  = 1.2  // cold mage all ≤ this × cold bench/plain.sh
+	firstGoal      = 45   // a newcomer's first go run mage.go all, buildx present, ≤ this many seconds
+	firstBuildGoal = 120  // the same, buildx built from source, ≤ this many seconds
+	sizeSlackPct   = 1.0  // a scratch image ≤ its stripped binary + this %
+	reductionPct   = 99.0 // hello on scratch ≥ this % smaller than single-stage
+	throughputGoal = 0.9  // the echo binary ≥ this × bare net/http, both host processes
+	platformGoal   = 1.0  // for another platform, the single-stage build under emulation > this × the slowest multi-stage one, cross-compiled
 )
 
 // editedApp is the app whose source the incremental run edits.
