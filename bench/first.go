@@ -139,7 +139,13 @@ func (b *bencher) firstEnv(ctx context.Context, fc firstCase, dir, goflags strin
 			return nil, "", err
 		}
 	}
-	env = append(b.c.ChildEnv(),
+	env = b.c.ChildEnv()
+	for _, k := range unmeasured {
+		env = append(env, k+"=")
+	}
+	// After the unmeasured variables, which name MULTISTAGE_TIMINGS too:
+	// a later one wins.
+	env = append(env,
 		"MULTISTAGE_CACHE="+cache,
 		"GOCACHE="+gocache,
 		"GOMODCACHE="+gomodcache,
@@ -148,9 +154,6 @@ func (b *bencher) firstEnv(ctx context.Context, fc firstCase, dir, goflags strin
 		"BUILDX=",
 		pipeline.TimingsEnv+"="+filepath.Join(dir, "timings.json"),
 	)
-	for _, k := range unmeasured {
-		env = append(env, k+"=")
-	}
 	if fc.buildx {
 		if len(b.c.Builder) == 0 || b.c.Builder[0] == b.c.Docker {
 			// The docker CLI's own plugin: found as a user's is.

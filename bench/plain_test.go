@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/pipeline"
 	"github.com/go-multistage/multistage/internal/proc"
 )
@@ -163,5 +166,72 @@ func TestBreakDown(t *testing.T) {
 	}
 	if empty := BreakDown(start, 3, pipeline.TimingsFile{Start: runStart}); !math.IsNaN(empty.Startup) {
 		t.Errorf("BreakDown(no steps).Startup = %v, want NaN", empty.Startup)
+	}
+}
+
+// lastValue is what a process given env sees for k: a later entry wins.
+func lastValue(env []string, k string) (string, bool) {
+	v, ok := "", false
+	for _, e := range env {
+		if key, val, _ := strings.Cut(e, "="); key == k {
+			v, ok = val, true
+		}
+	}
+	return v, ok
+}
+
+// The environment of a first run: every cache fresh, the timings file
+// named, buildx as the case wants it; docker is a fake.
+func TestFirstEnv(t *testing.T) {
+	buildx := filepath.Join(t.TempDir(), "buildx")
+	if err := os.WriteFile(buildx, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		fc         firstCase
+		pluginHere bool // the fake CLI finds a plugin outside DOCKER_CONFIG
+		wantSkip   bool
+	}{
+		{fc: firstCases[0]},
+		{fc: firstCases[1]},
+		{fc: firstCases[1], pluginHere: true, wantSkip: true},
+	} {
+		var asked []proc.Cmd
+		fake := func(_ context.Context, c proc.Cmd) (string, error) {
+			asked = append(asked, c)
+			config, _ := lastValue(c.Env, "DOCKER_CONFIG")
+			if _, err := os.Stat(filepath.Join(config, "cli-plugins", "docker-buildx")); err == nil || tt.pluginHere {
+				return "github.com/docker/buildx v0.19.3", nil
+			}
+			return "", errors.New("docker: unknown command: docker buildx")
+		}
+		b := &bencher{run: fake, c: &docker.Client{Docker: "docker", Builder: []string{buildx, "build"}, Env: func(string) string { return "" }}}
+		dir := t.TempDir()
+		env, skip, err := b.firstEnv(context.Background(), tt.fc, dir, "-buildvcs=false")
+		if err != nil || (skip != "") != tt.wantSkip {
+			t.Errorf("%s (plugin elsewhere %v): firstEnv() = skip %q, %v; want skip %v", tt.fc.name, tt.pluginHere, skip, err, tt.wantSkip)
+			continue
+		}
+		if tt.wantSkip {
+			continue
+		}
+		for k, want := range map[string]string{
+			"MULTISTAGE_CACHE":  filepath.Join(dir, "cache"),
+			"GOCACHE":           filepath.Join(dir, "gocache"),
+			"GOMODCACHE":        filepath.Join(dir, "gomodcache"),
+			"GOFLAGS":           "-buildvcs=false -modcacherw",
+			"DOCKER_CONFIG":     filepath.Join(dir, "docker"),
+			"BUILDX":            "",
+			pipeline.TimingsEnv: filepath.Join(dir, "timings.json"),
+			"REPORT_FILE":       "",
+		} {
+			if got, ok := lastValue(env, k); !ok || got != want {
+				t.Errorf("%s: firstEnv() gives %s=%q (set %v), want %q", tt.fc.name, k, got, ok, want)
+			}
+		}
+		_, err = os.Stat(filepath.Join(dir, "docker", "cli-plugins", "docker-buildx"))
+		if tt.fc.buildx != (err == nil) {
+			t.Errorf("%s: a docker-buildx plugin in DOCKER_CONFIG: %v, want %v", tt.fc.name, err == nil, tt.fc.buildx)
+		}
 	}
 }
