@@ -18,7 +18,7 @@ import (
 )
 
 // firstMeans says what a first run starts from, in the printed results.
-const firstMeans = "a newcomer's first `go run mage.go all`, a process of its own: a fresh MULTISTAGE_CACHE, GOCACHE and GOMODCACHE (empty directories; " +
+const firstMeans = "a newcomer's first `go run mage.go all`, a process of its own: a fresh MULTISTAGE_CACHE, GOCACHE, GOMODCACHE and MAGEFILE_CACHE (empty directories; " +
 	"GOPROXY as the bench's environment has it), the project's images and its offline stand-in bases (`" + bases.StandInPrefix + "/…`, which it makes again offline) removed, " +
 	"the engine's build cache pruned. Real base images (`golang:…`, `alpine:…`) are not removed: there is no registry to pull them from again"
 
@@ -134,7 +134,8 @@ func (b *bencher) firstRuns(ctx context.Context) error {
 // dir, or why the case cannot be measured here.
 func (b *bencher) firstEnv(ctx context.Context, fc firstCase, dir, goflags string) (env []string, skip string, err error) {
 	cache, gocache, gomodcache, config := filepath.Join(dir, "cache"), filepath.Join(dir, "gocache"), filepath.Join(dir, "gomodcache"), filepath.Join(dir, "docker")
-	for _, d := range []string{cache, gocache, gomodcache, config} {
+	magecache := filepath.Join(dir, "magefile")
+	for _, d := range []string{cache, gocache, gomodcache, config, magecache} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, "", err
 		}
@@ -149,6 +150,8 @@ func (b *bencher) firstEnv(ctx context.Context, fc firstCase, dir, goflags strin
 		"MULTISTAGE_CACHE="+cache,
 		"GOCACHE="+gocache,
 		"GOMODCACHE="+gomodcache,
+		// Mage keeps the magefile binaries it compiled in ~/.magefile.
+		"MAGEFILE_CACHE="+magecache,
 		// So that the bench can remove the module cache afterwards.
 		"GOFLAGS="+strings.TrimSpace(goflags+" -modcacherw"),
 		"BUILDX=",

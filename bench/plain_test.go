@@ -219,6 +219,7 @@ func TestFirstEnv(t *testing.T) {
 			"MULTISTAGE_CACHE":  filepath.Join(dir, "cache"),
 			"GOCACHE":           filepath.Join(dir, "gocache"),
 			"GOMODCACHE":        filepath.Join(dir, "gomodcache"),
+			"MAGEFILE_CACHE":    filepath.Join(dir, "magefile"),
 			"GOFLAGS":           "-buildvcs=false -modcacherw",
 			"DOCKER_CONFIG":     filepath.Join(dir, "docker"),
 			"BUILDX":            "",
