@@ -40,7 +40,7 @@ func Clean(ctx context.Context) error {
 	return withOptions(func(opts pipeline.Options) error { return pipeline.Clean(ctx, opts) })
 }
 
-// Bench times mage all (cold, warm, after an edit) against a plain docker build script, checks sizes and throughput, prints PASS or MISS per target and fails on a MISS (it prunes the engine's build cache).
+// Bench times mage all (after an edit, cold, a first run) against bench/plain.sh, the same builds by hand, checks sizes and throughput, prints PASS or MISS per target and fails on a MISS (it prunes the engine's build cache).
 func Bench(ctx context.Context) error {
 	return withOptions(func(opts pipeline.Options) error {
 		cfg, err := bench.ConfigFromEnv(opts.Env)

@@ -27,13 +27,14 @@ const (
 const cleanupTimeout = time.Minute
 
 // coldMeans says what a cold run starts from, in the printed results.
-const coldMeans = "project images removed, the engine's build cache pruned, the project's figures cache empty (a fresh MULTISTAGE_CACHE); " +
+const coldMeans = "project images (and bench/plain.sh's) removed, the engine's build cache pruned, the project's figures cache empty (a fresh MULTISTAGE_CACHE); " +
 	"base images kept, as the bench cannot count on a registry to pull them from again"
 
-// cold alternates the baseline script and cold `mage all`, each from
-// nothing: the baseline with its images (and the build stages the legacy
-// builder leaves untagged) removed, and with BuildKit the build cache
-// pruned; `mage all` as coldMeans says. The bases stay.
+// cold alternates the baseline script, bench/plain.sh and cold `mage all`,
+// each from nothing: the baseline with its images (and the build stages the
+// legacy builder leaves untagged) removed, and with BuildKit the build
+// cache pruned; bench/plain.sh and `mage all` from the same state, as
+// coldMeans says. The bases stay.
 func (b *bencher) cold(ctx context.Context) error {
 	what := "cold `mage all` / baseline script"
 	goal := fmt.Sprintf("≤ %.2f×", coldGoal)
@@ -49,6 +50,8 @@ func (b *bencher) cold(ctx context.Context) error {
 	b.say("the baseline builds with the engine's default builder, %s: %s", builder.why, builder.how)
 	base := Measurement{Name: fmt.Sprintf("baseline script, cold (bench/baseline.sh, %s builder)", builder.kind), Unit: Seconds}
 	cold := Measurement{Name: "cold `mage all`, in-process (" + coldMeans + ")", Unit: Seconds}
+	plain := Measurement{Name: "cold `bench/plain.sh` (wall time: the six builds at once, then the six images run at once), from the same cold state, its own images removed too", Unit: Seconds}
+	var plainLines [][]string
 	var runs []run
 	for i := range max(b.cfg.BaselineRuns, b.cfg.ColdRuns) {
 		if i < b.cfg.BaselineRuns {
@@ -75,10 +78,19 @@ func (b *bencher) cold(ctx context.Context) error {
 			}
 		}
 		if i < b.cfg.ColdRuns {
-			if err := b.removeProjectImages(ctx); err != nil {
+			// First the plain script, then `mage all`, each from the same
+			// cold state, so the project's images are left behind.
+			if err := b.coldState(ctx); err != nil {
 				return err
 			}
-			if err := b.pruneBuildCache(ctx); err != nil {
+			b.say("cold bench/plain.sh %d/%d", i+1, b.cfg.ColdRuns)
+			d, lines, err := b.runPlain(ctx, fmt.Sprintf("%s-plain-cold-%d", b.id, i+1))
+			if err != nil {
+				return err
+			}
+			plain.Values, plainLines = append(plain.Values, d), append(plainLines, lines)
+			b.say("cold bench/plain.sh %d/%d: %.1fs", i+1, b.cfg.ColdRuns, d)
+			if err := b.coldState(ctx); err != nil {
 				return err
 			}
 			opts, err := b.coldOptions(i + 1)
@@ -91,12 +103,19 @@ func (b *bencher) cold(ctx context.Context) error {
 			}
 			runs, cold.Values = append(runs, r), append(cold.Values, r.total)
 			b.say("cold mage all %d/%d: %.1fs (prepare %.1fs, build, verify, measure %.1fs, gather %.1fs, print and gate %.1fs)", i+1, b.cfg.ColdRuns, r.total, r.prepare, r.variants, r.gather, r.report)
-			if i == b.cfg.ColdRuns-1 {
-				b.res.Details = append(b.res.Details, Detail{Summary: "cold `mage all`, every step timed (last run): start, duration, step", Lines: r.timeline})
-			}
 		}
 	}
-	b.res.Measurements = append(b.res.Measurements, cold, base)
+	b.res.Measurements = append(b.res.Measurements, cold, plain, base)
+	totals := make([]float64, len(runs))
+	for i, r := range runs {
+		totals[i] = r.total
+	}
+	if i := slowest(totals); i >= 0 {
+		b.res.Details = append(b.res.Details, Detail{Summary: fmt.Sprintf("cold `mage all`, every step timed (slowest run, %d of %d): start, duration, step", i+1, len(runs)), Lines: runs[i].timeline})
+	}
+	if i := slowest(plain.Values); i >= 0 {
+		b.res.Details = append(b.res.Details, Detail{Summary: fmt.Sprintf("cold `bench/plain.sh`, every step timed (slowest run, %d of %d): start, duration, step", i+1, len(plain.Values)), Lines: plainLines[i]})
+	}
 	if len(runs) > 0 {
 		b.phases("cold, in-process", runs)
 		b.res.Notes = append(b.res.Notes, "Cold means: "+coldMeans+". Every cold `mage all` began with `docker builder prune --all --force`: "+
@@ -112,6 +131,13 @@ func (b *bencher) cold(ctx context.Context) error {
 				"(a `bench/<name>.Dockerfile.dockerignore` beside the Dockerfile is ignored by it; only BuildKit reads those), so it sends the root's allowlist, "+
 				"the same context the project sends, and its naive `COPY . .` copies every app's source into every build.")
 		}
+	}
+	plainWhat := "cold `mage all` / cold `bench/plain.sh`"
+	if b.cfg.ColdRuns == 0 {
+		b.res.Targets = append(b.res.Targets, Skipped(plainWhat, fmt.Sprintf("≤ %.2f×", plainColdGoal), "BENCH_COLD_RUNS=0"))
+	} else {
+		b.res.Targets = append(b.res.Targets, AtMost(plainWhat, cold.Median(), plain.Median(), plainColdGoal,
+			fmt.Sprintf("%s / %s", Format(cold.Median(), Seconds), Format(plain.Median(), Seconds))))
 	}
 	switch {
 	case b.cfg.ColdRuns == 0 || b.cfg.BaselineRuns == 0:
@@ -330,6 +356,19 @@ func readLines(path string) ([]string, error) {
 		}
 	}
 	return lines, sc.Err()
+}
+
+// coldState is where every cold run starts from: the project's images
+// and bench/plain.sh's removed, and the engine's build cache pruned. The
+// bases stay.
+func (b *bencher) coldState(ctx context.Context) error {
+	if err := b.removeProjectImages(ctx); err != nil {
+		return err
+	}
+	if err := b.removePlain(ctx); err != nil {
+		return err
+	}
+	return b.pruneBuildCache(ctx)
 }
 
 // removeProjectImages removes every variant's image, in the runs'

@@ -13,6 +13,7 @@ type Config struct {
 	ColdRuns        int // cold `mage all`
 	BaselineRuns    int // bench/baseline.sh, cold
 	PlatformRuns    int // cold builds of hello for another platform, when PLATFORMS names one
+	FirstRuns       int // a newcomer's first `go run mage.go all`, with buildx and without, each
 	LoadRounds      int // throughput rounds, each side
 	LoadConns       int
 	LoadRequests    int           // per round
@@ -28,6 +29,7 @@ var DefaultConfig = Config{
 	ColdRuns:        2,
 	BaselineRuns:    2,
 	PlatformRuns:    1,
+	FirstRuns:       1,
 	LoadRounds:      3,
 	LoadConns:       16,
 	LoadRequests:    50_000,
@@ -73,6 +75,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{env: "BENCH_COLD_RUNS", i: &c.ColdRuns},
 		{env: "BENCH_BASELINE_RUNS", i: &c.BaselineRuns},
 		{env: "BENCH_PLATFORM_RUNS", i: &c.PlatformRuns},
+		{env: "BENCH_FIRST_RUNS", i: &c.FirstRuns},
 		{env: "BENCH_LOAD_ROUNDS", i: &c.LoadRounds},
 		{env: "BENCH_LOAD_CONNS", min: 1, i: &c.LoadConns},
 		{env: "BENCH_LOAD_REQUESTS", min: 1, i: &c.LoadRequests},

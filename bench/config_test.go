@@ -32,7 +32,10 @@ func TestConfigFromEnv(t *testing.T) {
 			t.Errorf("ConfigFromEnv(BENCH_PLATFORM_RUNS=%d) = %+v, %v; want %d runs, the rest the defaults", runs, c, err, runs)
 		}
 	}
-	for _, bad := range [][]string{{"BENCH_WARM_RUNS", "0"}, {"BENCH_COLD_RUNS", "-1"}, {"BENCH_PLATFORM_RUNS", "-1"}, {"BENCH_PLATFORM_RUNS", "one"}, {"BENCH_LOAD_TIME", "soon"}, {"BENCH_LOAD_CONNS", "many"}} {
+	if c, err := ConfigFromEnv(env("BENCH_FIRST_RUNS", "0")); err != nil || c.FirstRuns != 0 || DefaultConfig.FirstRuns != 1 {
+		t.Errorf("ConfigFromEnv(BENCH_FIRST_RUNS=0) = %+v, %v; want 0 first runs (default 1)", c, err)
+	}
+	for _, bad := range [][]string{{"BENCH_FIRST_RUNS", "-1"}, {"BENCH_WARM_RUNS", "0"}, {"BENCH_COLD_RUNS", "-1"}, {"BENCH_PLATFORM_RUNS", "-1"}, {"BENCH_PLATFORM_RUNS", "one"}, {"BENCH_LOAD_TIME", "soon"}, {"BENCH_LOAD_CONNS", "many"}} {
 		if _, err := ConfigFromEnv(env(bad...)); err == nil || !strings.Contains(err.Error(), bad[0]+"="+bad[1]) {
 			t.Errorf("ConfigFromEnv(%s=%s) = %v, want an error naming it", bad[0], bad[1], err)
 		}

@@ -11,7 +11,13 @@
 // engine's build cache pruned, an empty cache directory, so no cached
 // figure either; the bases kept), a warm one, the floor (every image run
 // and verified once, building nothing: pipeline.CheckOnly), and one after
-// an edit to hello's source. It checks the scratch images against the
+// an edit to hello's source. After an edit and from cold, `mage all` is set
+// beside bench/plain.sh, the same Dockerfiles built and every image checked
+// by hand, each side's runs alternated with the other's; and a newcomer's
+// first `go run mage.go all` is timed as a process of its own with every
+// cache fresh, with a buildx plugin and without, split into start-up and
+// the run's steps by the timings file it writes (MULTISTAGE_TIMINGS). It
+// checks the scratch images against the
 // stripped binaries built on the host, and the echo server's binary
 // against a bare net/http server (bench/bare), both host processes on
 // loopback; the same binary in its container is measured beside them, a

@@ -38,16 +38,3 @@ func DefaultBuilder(apiVersion string) (kind, why string, err error) {
 	}
 	return Legacy, fmt.Sprintf("decided from its API version %s: the legacy builder before API %s (Docker Engine 23.0)", apiVersion, since), nil
 }
-
-// IncrementalTarget holds t, the after-an-edit figure, to its goal on
-// engines whose `docker build` is BuildKit (see DefaultBuilder), and only
-// shows it on older ones: there, exporting the edited single-stage image's
-// new layer walks the whole Go toolchain layer (measured on 20.10), the
-// engine's cost, not ours.
-func IncrementalTarget(t Target, base baseline, apiVersion string) Target {
-	if base.buildKit() {
-		return t
-	}
-	return NotHeld(t, fmt.Sprintf("not a target on an engine older than Docker Engine 23.0 (API %s, before %d.%d): there, exporting the edited single-stage image's new layer walks the whole Go toolchain layer, the engine's cost",
-		apiVersion, buildKitSince[0], buildKitSince[1]))
-}

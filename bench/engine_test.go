@@ -36,24 +36,3 @@ func TestDefaultBuilder(t *testing.T) {
 		}
 	}
 }
-
-func TestIncrementalTarget(t *testing.T) {
-	miss := AtMost("after an edit / warm", 16.4, 4.42, incrementalGoal, "")
-	tests := []struct {
-		api  string
-		want Verdict
-	}{
-		{"1.41", Info}, // the layer export is the engine's cost there
-		{"1.42", Miss},
-		{"1.52", Miss},
-	}
-	for _, tt := range tests {
-		kind, _, err := DefaultBuilder(tt.api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := IncrementalTarget(miss, baseline{kind: kind}, tt.api); got.Verdict != tt.want {
-			t.Errorf("IncrementalTarget(3.71×, API %s) = %s; want %s", tt.api, got.Verdict, tt.want)
-		}
-	}
-}

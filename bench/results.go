@@ -129,6 +129,23 @@ func decimals(r float64, ok func(float64) bool) string {
 	return strconv.FormatFloat(r, 'g', -1, 64)
 }
 
+// Within is the target "took at most goal seconds". An unmeasured figure
+// (NaN) makes it a SKIP.
+func Within(what string, secs, goal float64, note string) Target {
+	t := Target{What: what, Goal: "≤ " + strconv.FormatFloat(goal, 'f', -1, 64) + " s", Note: note}
+	if math.IsNaN(secs) {
+		t.Measured, t.Verdict = "–", Skip
+		if t.Note == "" {
+			t.Note = "not measured"
+		}
+		return t
+	}
+	ok := func(v float64) bool { return v <= goal }
+	t.Measured = decimals(secs, ok) + " s"
+	t.Verdict = verdict(ok(secs))
+	return t
+}
+
 // SizeOver is the target "an image is its binary": image ≤ binary ×
 // (1 + maxPct/100).
 func SizeOver(what string, image, binary int64, maxPct float64) Target {

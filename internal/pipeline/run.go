@@ -169,12 +169,17 @@ type Result struct {
 // step that fails, and returns what the run did. The error is that step's
 // error; a run whose steps all ran fails when Gate says so. An
 // *EngineGoneError (see EngineGone) ends the run when the engine stopped
-// answering.
+// answering. When $MULTISTAGE_TIMINGS names a file, the run writes its
+// Timings there as it ends (see TimingsFile).
 func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 	r := newRun(opts)
+	start := time.Now()
 	err := r.steps(ctx, target)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if werr := writeTimings(opts, start, r.timed); werr != nil {
+		err = errors.Join(err, werr)
+	}
 	return Result{ID: r.ID, Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases}, err
 }
 
