@@ -138,6 +138,7 @@ func TestBreakDown(t *testing.T) {
 	f := pipeline.NewTimingsFile(runStart, []pipeline.Timing{
 		{Step: pipeline.Inputs.String(), Start: runStart, Duration: 0},
 		{Step: pipeline.Prepare.String(), Start: runStart, Duration: 5 * time.Second},
+		{Step: pipeline.Build.String(), Variant: "hello/alpine", Start: runStart.Add(13 * time.Second), Duration: time.Second},
 		{Step: pipeline.Build.String(), Variant: "hello/scratch", Start: runStart.Add(5 * time.Second), Duration: 8 * time.Second},
 		{Step: pipeline.All[2].String(), Start: runStart.Add(5 * time.Second), Duration: 10 * time.Second},
 		{Step: pipeline.Gather.String(), Start: runStart.Add(15 * time.Second), Duration: time.Second},
@@ -156,12 +157,14 @@ func TestBreakDown(t *testing.T) {
 		{"print, gate", br.Run.report, 1},
 		{"the run", br.Run.total, 17},
 		{"exit", br.Exit, 0.5},
+		{"the first build", br.FirstBuild, 8},
+		{"floor: start-up, prepare, the first build", br.Floor(), 23},
 	} {
 		if math.Abs(tt.got-tt.want) > 1e-6 {
 			t.Errorf("BreakDown(): %s = %v, want %v", tt.name, tt.got, tt.want)
 		}
 	}
-	if len(br.Lines) != 2+7 || !strings.Contains(br.Lines[1], "start-up") || !strings.HasPrefix(br.Lines[2], "+ 10.00s") {
+	if len(br.Lines) != 2+8 || !strings.Contains(br.Lines[1], "start-up") || !strings.HasPrefix(br.Lines[2], "+ 10.00s") {
 		t.Errorf("BreakDown().Lines =\n%s\nwant the wall time, the start-up, then every step from the command's start", strings.Join(br.Lines, "\n"))
 	}
 	if empty := BreakDown(start, 3, pipeline.TimingsFile{Start: runStart}); !math.IsNaN(empty.Startup) {
