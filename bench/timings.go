@@ -23,6 +23,7 @@ type run struct {
 	upToDate float64  // the up-to-date check: every variant's building step, summed
 	rebuilt  []string // the variants the run built, in matrix order
 	timeline []string // every step as it began, for the details
+	layout   bool     // the run read its new images from an OCI image layout, not with docker save
 }
 
 // measured reads run's figures from res, a run of target.
@@ -71,6 +72,7 @@ func measured(target pipeline.Target, res pipeline.Result) run {
 		}
 	}
 	r.timeline = timeline(res.Timings, start)
+	r.layout = res.Layout != ""
 	return r
 }
 

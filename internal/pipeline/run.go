@@ -163,6 +163,10 @@ type Result struct {
 	Report   *report.Report // the report printed; nil when the target does not report, or ended first
 	Timings  []Timing       // every step, in the order they ended
 	Bases    bases.Bases    // the bases the images were built on; nil when the run ended before preparing
+	// Layout is the OCI image layout the run's builds were also written
+	// to, and its new images read from (see Run.Image); "": none, they
+	// were read with docker save.
+	Layout string
 }
 
 // Execute runs target's steps in order with opts, stopping at the first
@@ -180,7 +184,7 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 	if werr := writeTimings(opts, start, r.timed); werr != nil {
 		err = errors.Join(err, werr)
 	}
-	return Result{ID: r.ID, Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases}, err
+	return Result{ID: r.ID, Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases, Layout: r.layout}, err
 }
 
 // newRun is a run of opts before its first step.
