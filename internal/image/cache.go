@@ -37,6 +37,17 @@ func (c Cache) Load(diffID string) (Content, bool) {
 	return v, c.load("layers", diffID, &v) && v.Files != nil
 }
 
+// Has says whether an entry for the layer with this diff ID is there,
+// without reading it: what is worth waiting for (see Load for what it
+// holds).
+func (c Cache) Has(diffID string) bool {
+	if c.Dir == "" {
+		return false
+	}
+	_, err := os.Stat(c.path("layers", diffID))
+	return err == nil
+}
+
 // Store keeps the content of the layer with this diff ID.
 func (c Cache) Store(diffID string, v Content) error { return c.store("layers", diffID, v) }
 

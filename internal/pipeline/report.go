@@ -191,12 +191,16 @@ func (s *Run) readLayers(ctx context.Context, id string, diffIDs []string) (imag
 			return image.Image{}, ctx.Err()
 		}
 	}
-	select {
-	case s.reading <- struct{}{}:
-		rd.img, rd.err = s.Image(ctx, id, diffIDs)
-		<-s.reading
-	case <-ctx.Done():
-		rd.err = ctx.Err()
+	var mine []string
+	if mine, rd.err = s.claimLayers(ctx, diffIDs); rd.err == nil {
+		select {
+		case s.reading <- struct{}{}:
+			rd.img, rd.err = s.Image(ctx, id, diffIDs)
+			<-s.reading
+		case <-ctx.Done():
+			rd.err = ctx.Err()
+		}
+		s.releaseLayers(mine)
 	}
 	if rd.err != nil {
 		s.readsMu.Lock()
@@ -205,6 +209,56 @@ func (s *Run) readLayers(ctx context.Context, id string, diffIDs []string) (imag
 	}
 	close(rd.done)
 	return rd.img, rd.err
+}
+
+// claimLayers waits until no other read of this run is reading any of
+// diffIDs, then claims those the layer cache lacks, which it returns: two
+// images on one new base (both single-stage images on the toolchain) would
+// otherwise both read, hash and, on the classic store, compress its
+// hundreds of megabytes at once, and the second finds it cached instead.
+func (s *Run) claimLayers(ctx context.Context, diffIDs []string) ([]string, error) {
+	for {
+		s.readsMu.Lock()
+		var busy chan struct{}
+		for _, d := range diffIDs {
+			if ch, ok := s.busy[d]; ok {
+				busy = ch
+				break
+			}
+		}
+		if busy == nil {
+			var mine []string
+			done := make(chan struct{})
+			for _, d := range diffIDs {
+				if _, ok := s.busy[d]; !ok && !s.layers.Has(d) {
+					s.busy[d] = done
+					mine = append(mine, d)
+				}
+			}
+			s.readsMu.Unlock()
+			return mine, nil
+		}
+		s.readsMu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// releaseLayers ends the claim of claimLayers on mine.
+func (s *Run) releaseLayers(mine []string) {
+	if len(mine) == 0 {
+		return
+	}
+	s.readsMu.Lock()
+	done := s.busy[mine[0]]
+	for _, d := range mine {
+		delete(s.busy, d)
+	}
+	s.readsMu.Unlock()
+	close(done)
 }
 
 // readAhead starts reading the layers of image id, just built, in the

@@ -107,10 +107,11 @@ type Run struct {
 	mu    sync.Mutex // guards timings
 	timed []Timing
 
-	reading chan struct{}         // Opts.Jobs slots: the image reads at once
-	readsMu sync.Mutex            // guards reads
-	reads   map[string]*layerRead // every image read of the run, by image ID
-	readers sync.WaitGroup        // the reads started ahead (see readAhead)
+	reading chan struct{}            // Opts.Jobs slots: the image reads at once
+	readsMu sync.Mutex               // guards reads
+	reads   map[string]*layerRead    // every image read of the run, by image ID
+	busy    map[string]chan struct{} // the layers a read is reading now, by diff ID (see claimLayers)
+	readers sync.WaitGroup           // the reads started ahead (see readAhead)
 }
 
 // Timing is one step of a run, timed: a run step (Variant "") or one
@@ -189,7 +190,7 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 
 // newRun is a run of opts before its first step.
 func newRun(opts Options) *Run {
-	r := &Run{ID: newID(), Opts: opts, reading: make(chan struct{}, max(1, opts.Jobs)), reads: map[string]*layerRead{}}
+	r := &Run{ID: newID(), Opts: opts, reading: make(chan struct{}, max(1, opts.Jobs)), reads: map[string]*layerRead{}, busy: map[string]chan struct{}{}}
 	r.hooks = Hooks{After: r.record}.join(progress(opts.Log)).join(opts.Hooks)
 	return r
 }

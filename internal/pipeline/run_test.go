@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-multistage/multistage/internal/docker"
 	"github.com/go-multistage/multistage/internal/emulation"
+	"github.com/go-multistage/multistage/internal/image"
 	"github.com/go-multistage/multistage/internal/proc"
 	"github.com/go-multistage/multistage/internal/variant"
 	"github.com/go-multistage/multistage/internal/verify"
@@ -507,5 +508,38 @@ func TestCompileOf(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("the compiles of the two-platform matrix, by the variants that share each:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// A read waits for another that reads a layer it needs too, then claims
+// what the cache still lacks.
+func TestClaimLayersWaitsForTheReadOfASharedLayer(t *testing.T) {
+	r := testRun(t, &fakeDocker{}, Hooks{})
+	r.layers = image.Cache{Dir: t.TempDir()}
+	a, err := r.claimLayers(t.Context(), []string{"sha256:base", "sha256:a"})
+	if err != nil || !slices.Equal(a, []string{"sha256:base", "sha256:a"}) {
+		t.Fatalf("claimLayers(first) = %q, %v; want both layers claimed", a, err)
+	}
+	got := make(chan []string, 1)
+	go func() {
+		b, err := r.claimLayers(t.Context(), []string{"sha256:base", "sha256:b"})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- b
+	}()
+	select {
+	case b := <-got:
+		t.Fatalf("claimLayers(second) = %q while the first read held its base", b)
+	default:
+	}
+	r.releaseLayers(a) // it failed: nothing cached, so the second reads the base itself
+	if b := <-got; !slices.Equal(b, []string{"sha256:base", "sha256:b"}) {
+		t.Errorf("claimLayers(second) = %q, want both layers: the cache has neither", b)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := r.claimLayers(ctx, []string{"sha256:base"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("claimLayers(a layer another holds, cancelled) = %v, want context.Canceled", err)
 	}
 }
