@@ -34,27 +34,49 @@ var BuildxVersion = versions.Of("buildx")
 // There is no legacy-builder fallback: the Dockerfiles use BuildKit's cache
 // and bind mounts, and the error says how to get BuildKit.
 func (c *Client) FindBuilder(ctx context.Context, cacheDir string, log io.Writer) error {
-	if p := c.Getenv("BUILDX"); p != "" {
-		if _, err := c.child(ctx, proc.Cmd{Args: []string{p, "version"}}); err != nil {
-			return fmt.Errorf("BUILDX=%q does not run: %w", p, err)
-		}
-		c.Builder = []string{p, "build"}
-		return nil
+	if found, err := c.LookupBuilder(ctx, cacheDir); found || err != nil {
+		return err
 	}
-	if _, err := c.cmd(ctx, "buildx", "version"); err == nil {
-		c.Builder = []string{c.Docker, "buildx", "build"}
-		return nil
-	}
-	bin := filepath.Join(cacheDir, "buildx-"+BuildxVersion, "buildx")
-	if _, err := os.Stat(bin); err != nil {
-		fmt.Fprintf(log, "BuildKit: the docker CLI has no buildx plugin; building buildx %s from source into %s (once, about two minutes)\n", BuildxVersion, filepath.Dir(bin))
-		if err := c.installBuildx(ctx, bin); err != nil {
-			return fmt.Errorf("BuildKit is needed (the Dockerfiles use cache and bind mounts) and the docker CLI has no buildx plugin; "+
-				"building buildx %s from source failed. Install the docker-buildx-plugin package, or set BUILDX to a buildx binary: %w", BuildxVersion, err)
-		}
+	bin := c.cachedBuildx(cacheDir)
+	fmt.Fprintf(log, "BuildKit: the docker CLI has no buildx plugin; building buildx %s from source into %s (once, about two minutes)\n", BuildxVersion, filepath.Dir(bin))
+	if err := c.installBuildx(ctx, bin); err != nil {
+		return fmt.Errorf("BuildKit is needed (the Dockerfiles use cache and bind mounts) and the docker CLI has no buildx plugin; "+
+			"building buildx %s from source failed. Install the docker-buildx-plugin package, or set BUILDX to a buildx binary: %w", BuildxVersion, err)
 	}
 	c.Builder = []string{bin, "build"}
 	return nil
+}
+
+// LookupBuilder is FindBuilder without building anything: it says whether
+// one of the three is there already (BUILDX, the plugin, buildx built into
+// cacheDir before), and chooses it. Its error is BUILDX's that does not
+// run. It asks nothing of the engine, so it can run beside the first ping.
+func (c *Client) LookupBuilder(ctx context.Context, cacheDir string) (bool, error) {
+	if p := c.Getenv("BUILDX"); p != "" {
+		if _, err := c.child(ctx, proc.Cmd{Args: []string{p, "version"}}); err != nil {
+			return false, fmt.Errorf("BUILDX=%q does not run: %w", p, err)
+		}
+		c.Builder = []string{p, "build"}
+		return true, nil
+	}
+	if _, err := c.cmd(ctx, "buildx", "version"); err == nil {
+		c.Builder = []string{c.Docker, "buildx", "build"}
+		return true, nil
+	}
+	if bin := c.cachedBuildx(cacheDir); fileExists(bin) {
+		c.Builder = []string{bin, "build"}
+		return true, nil
+	}
+	return false, nil
+}
+
+func (c *Client) cachedBuildx(cacheDir string) string {
+	return filepath.Join(cacheDir, "buildx-"+BuildxVersion, "buildx")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // installBuildx builds buildx into a temporary directory beside bin and

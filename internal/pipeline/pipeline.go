@@ -145,18 +145,35 @@ func (r *Run) prepare(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var pingErr error
+	pinged := make(chan struct{}) // closed when the ping has answered, or failed
 	err = concurrently(
+		// The builder is looked for beside the ping, and built from source
+		// only once the engine answers.
 		func() error {
-			if _, pingErr = c.Ping(wctx); pingErr != nil {
+			found, err := c.LookupBuilder(wctx, opts.CacheDir)
+			if err != nil {
+				return err
+			}
+			if !found {
+				<-pinged
+				if pingErr != nil {
+					return nil // the ping's error is the answer
+				}
+				if err := c.FindBuilder(wctx, opts.CacheDir, opts.Log); err != nil {
+					return err
+				}
+			}
+			r.BuildKit, err = c.BuildKit(wctx)
+			return err
+		},
+		func() error {
+			_, pingErr = c.Ping(wctx)
+			close(pinged)
+			if pingErr != nil {
 				cancel()
 				return pingErr
 			}
 			return concurrently(func() (err error) {
-				if err = c.FindBuilder(wctx, opts.CacheDir, opts.Log); err == nil {
-					r.BuildKit, err = c.BuildKit(wctx)
-				}
-				return err
-			}, func() (err error) {
 				r.Engine, err = c.Engine(wctx)
 				return err
 			}, func() (err error) {
@@ -476,16 +493,22 @@ func (s *Run) gone(ctx context.Context, v variant.Variant, id string) *build.Tag
 // movedTags checks that every tag this run built or found current still
 // names the image it verified and measured: another run on the engine may
 // have moved it (see build.TagMovedError). One docker call for all.
+//
+// A run that gathered a report checks what its tags named then (see
+// gather: the report's one docker image inspect asks for them too).
 func (s *Run) movedTags(ctx context.Context, outcomes []Outcome) error {
-	var refs []string
-	for _, o := range outcomes {
-		if o.Build.ID != "" {
-			refs = append(refs, o.Variant.Image())
+	now := s.tagsGathered
+	if now == nil {
+		var refs []string
+		for _, o := range outcomes {
+			if o.Build.ID != "" {
+				refs = append(refs, o.Variant.Image())
+			}
 		}
-	}
-	now, err := s.Docker.InspectAll(ctx, refs...)
-	if err != nil {
-		return fmt.Errorf("checking that this run's tags still name its images: %w", err)
+		var err error
+		if now, err = s.Docker.InspectAll(ctx, refs...); err != nil {
+			return fmt.Errorf("checking that this run's tags still name its images: %w", err)
+		}
 	}
 	var errs []error
 	for _, o := range outcomes {

@@ -51,7 +51,18 @@ func (s *Run) gather(ctx context.Context, outcomes []Outcome) report.Report {
 			refs[i] = outcomes[i].Build.ID
 		}
 	}
-	infos, ierr := s.Docker.InspectAll(ctx, refs...)
+	// The tags too, in the same call, for the gate's check that they
+	// still name this run's images (see movedTags).
+	var tags []string
+	for i, o := range outcomes {
+		if o.Build.ID != "" && refs[i] != o.Variant.Image() {
+			tags = append(tags, o.Variant.Image())
+		}
+	}
+	infos, ierr := s.Docker.InspectAll(ctx, append(slices.Clone(refs), tags...)...)
+	if ierr == nil {
+		s.tagsGathered = infos
+	}
 	// The costly figures, for images not measured yet, as many at once as
 	// builds.
 	images := each(s.Opts.Matrix, s.Opts.Jobs, func(i int, v variant.Variant) report.Image {

@@ -102,6 +102,9 @@ type Run struct {
 	Outcomes []Outcome
 	// From Gather.
 	Report *report.Report
+	// tagsGathered is what the tags of the images the run built named
+	// as the report was gathered, by tag (see movedTags); nil: not asked.
+	tagsGathered map[string]docker.ImageInfo
 
 	hooks Hooks
 	mu    sync.Mutex // guards timings
