@@ -434,7 +434,19 @@ func (s *Run) finalBase(v variant.Variant) (ref, note string) {
 // build cache for the rest (see build.Builder.Primer), when variants of two
 // or more app folders must be built. It returns that variant's outcome,
 // built but not checked further, and false when it primed nothing.
-func (s *Run) prime(ctx context.Context) (Outcome, bool) {
+func (s *Run) prime(ctx context.Context, stale []variant.Variant) (Outcome, bool) {
+	v, ok := s.Builder.Primer(stale)
+	if !ok {
+		return Outcome{}, false
+	}
+	o := Outcome{Variant: v}
+	s.check(ctx, Build, &o)
+	return o, true
+}
+
+// stale are the variants of the matrix whose images must be built, and
+// whose platform the engine runs.
+func (s *Run) stale() []variant.Variant {
 	var stale []variant.Variant
 	for _, v := range s.Opts.Matrix {
 		if s.runnable(v) != nil {
@@ -444,13 +456,7 @@ func (s *Run) prime(ctx context.Context) (Outcome, bool) {
 			stale = append(stale, v) // an error shows when it is built
 		}
 	}
-	v, ok := s.Builder.Primer(stale)
-	if !ok {
-		return Outcome{}, false
-	}
-	o := Outcome{Variant: v}
-	s.check(ctx, Build, &o)
-	return o, true
+	return stale
 }
 
 // buildImage builds the image of v unless it is current, and records the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -51,17 +52,34 @@ func (s *Run) gather(ctx context.Context, outcomes []Outcome) report.Report {
 			refs[i] = outcomes[i].Build.ID
 		}
 	}
-	// The tags too, in the same call, for the gate's check that they
-	// still name this run's images (see movedTags).
-	var tags []string
-	for i, o := range outcomes {
-		if o.Build.ID != "" && refs[i] != o.Variant.Image() {
-			tags = append(tags, o.Variant.Image())
-		}
+	// Asked by tag, which names the run's own image unless another run
+	// moved it (the gate checks these answers: see movedTags), and by ID
+	// only where it does not: one image is asked about once, and on the
+	// containerd store each answer costs the engine a size computation.
+	tags := make([]string, len(s.Opts.Matrix))
+	for i, v := range s.Opts.Matrix {
+		tags[i] = v.Image()
 	}
-	infos, ierr := s.Docker.InspectAll(ctx, append(slices.Clone(refs), tags...)...)
+	infos, ierr := s.Docker.InspectAll(ctx, tags...)
 	if ierr == nil {
-		s.tagsGathered = infos
+		s.tagsGathered = maps.Clone(infos)
+		var moved []string
+		for i, ref := range refs {
+			if ref != tags[i] && infos[tags[i]].ID != ref {
+				moved = append(moved, ref)
+			}
+		}
+		if len(moved) > 0 {
+			var byID map[string]docker.ImageInfo
+			if byID, ierr = s.Docker.InspectAll(ctx, moved...); ierr == nil {
+				maps.Copy(infos, byID)
+			}
+		}
+		for i, ref := range refs {
+			if info, ok := infos[tags[i]]; ok && info.ID == ref {
+				infos[ref] = info
+			}
+		}
 	}
 	// The costly figures, for images not measured yet, as many at once as
 	// builds.

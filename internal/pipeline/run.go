@@ -317,8 +317,21 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 	// so that its next step does not wait for the other builds.
 	var p Outcome
 	primed := false
+	// The checks of images that are current wait for this run's builds,
+	// which are what the user waits for: a container the engine starts
+	// beside a build slows the build, not the other way round.
+	// (Not for a compile under emulation, which takes minutes: those go
+	// last, and the rest is checked meanwhile.)
+	var building sync.WaitGroup
+	var stale, waitFor []variant.Variant
 	if len(vs.Checks) > 0 && vs.Checks[0] == Build {
-		if p, primed = r.prime(ctx); primed {
+		stale = r.stale()
+		waitFor = slices.DeleteFunc(slices.Clone(stale), func(v variant.Variant) bool { return emulatedBuild(v) == 1 })
+		building.Add(len(waitFor))
+		if p, primed = r.prime(ctx, stale); primed {
+			if slices.Contains(waitFor, p.Variant) {
+				building.Done()
+			}
 			rest := slices.DeleteFunc(slices.Clone(order), func(v variant.Variant) bool { return v == p.Variant })
 			order = append([]variant.Variant{p.Variant}, rest...)
 		}
@@ -357,6 +370,12 @@ func (r *Run) runVariants(ctx context.Context, vs Variants) ([]Outcome, error) {
 				slots.release(key)
 			} else {
 				slots.pass(i)
+			}
+			if slices.Contains(waitFor, v) && !(primed && v == p.Variant) {
+				building.Done()
+			}
+			if o.Err == nil && !o.Build.Built && !slices.Contains(stale, v) {
+				building.Wait()
 			}
 			if o.Err == nil {
 				for _, s := range vs.Measures {
