@@ -46,7 +46,7 @@ func TestReadmeShowsTheMageTargets(t *testing.T) {
 			t.Errorf("README.md lacks the mage -l line %q", line)
 		}
 	}
-	for _, cmd := range []string{"go run mage.go all", "go test ./..."} {
+	for _, cmd := range []string{"go run mage.go all", "go test -timeout 30m ./..."} {
 		if !strings.Contains(readme, cmd) {
 			t.Errorf("README.md does not show %q", cmd)
 		}
