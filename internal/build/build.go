@@ -88,8 +88,11 @@ type Builder struct {
 	// report shows it); an image whose build time is not is built again,
 	// so that no figure of the report is left unknown. nil: every one is.
 	Recorded func(id string) bool
-	// Layout is an OCI image layout directory each build also writes its
-	// image to (see docker.BuildSpec.Layout); "": none.
+	// Layout is a directory under which each build also writes its image
+	// to an OCI image layout of its own, named by the variant (see
+	// LayoutDir and docker.BuildSpec.Layout); "": none. Builds never share
+	// one: two BuildKit clients writing the same blob into one layout at
+	// once collide in its ingest directory.
 	Layout string
 
 	mu sync.Mutex // guards Current, which Image updates
@@ -152,6 +155,15 @@ func (b *Builder) Primer(stale []variant.Variant) (v variant.Variant, ok bool) {
 		}
 	}
 	return best, true
+}
+
+// LayoutDir is the OCI image layout under root that the build of v
+// writes to; "" where root is "".
+func LayoutDir(root string, v variant.Variant) string {
+	if root == "" {
+		return ""
+	}
+	return filepath.Join(root, strings.NewReplacer("/", "-", " ", "-").Replace(v.Name()))
 }
 
 // inputs are the hash of what the image of v is made of, its build args
@@ -255,7 +267,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		Args:       args,
 		Labels:     labels,
 		Platform:   v.Platform,
-		Layout:     b.Layout,
+		Layout:     LayoutDir(b.Layout, v),
 	})
 	if err != nil {
 		return res, err

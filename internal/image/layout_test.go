@@ -129,31 +129,6 @@ func manifestOf(t *testing.T, dir, digest string) ociIndex {
 	return m
 }
 
-func TestPruneLayoutRemovesOnlyWhatNoImageHolds(t *testing.T) {
-	dir, digest := layoutOf(t, ociSaveOf(t, gzipBlob(t, layerTar(t))))
-	blobs := filepath.Join(dir, "blobs", "sha256")
-	before, _ := os.ReadDir(blobs)
-	stale := gzipBlob(t, other(t)).stored // an image built before under the same tag
-	name := strings.TrimPrefix(sha(stale), "sha256:")
-	if err := os.WriteFile(filepath.Join(blobs, name), stale, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	freed, err := PruneLayout(dir)
-	if err != nil || freed != int64(len(stale)) {
-		t.Errorf("PruneLayout() = %d, %v; want %d bytes freed (the stale blob)", freed, err, len(stale))
-	}
-	after, _ := os.ReadDir(blobs)
-	if len(after) != len(before) {
-		t.Errorf("%d blobs left, want the %d the image holds", len(after), len(before))
-	}
-	if _, err := FromLayout(dir, digest, ReadOptions{Store: docker.StoreContainerd}); err != nil {
-		t.Errorf("the image after pruning: %v", err)
-	}
-	if freed, err := PruneLayout(t.TempDir()); err != nil || freed != 0 {
-		t.Errorf("PruneLayout(no layout yet) = %d, %v; want 0, nil", freed, err)
-	}
-}
-
 // other is a second layer, unlike layerTar's.
 func other(t *testing.T) []byte {
 	a, b, c := repeated(t)

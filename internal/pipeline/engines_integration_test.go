@@ -107,7 +107,12 @@ func layoutIsTheEnginesImage(t *testing.T, s *Run, outcomes []Outcome) {
 			t.Fatal(err)
 		}
 		o1 := image.ReadOptions{Ref: o.Build.ID, Cache: image.Cache{Dir: t.TempDir()}, DiffIDs: info.RootFS.Layers, Store: s.Engine.Store}
-		fromLayout, err := image.FromLayout(s.layout, o.Build.ID, o1)
+		dir := s.layoutOf(o.Build.ID)
+		if dir == "" {
+			t.Errorf("%s: built, but its image %s is in no layout under %s", o.Variant.Name(), o.Build.ID, s.layout)
+			continue
+		}
+		fromLayout, err := image.FromLayout(dir, o.Build.ID, o1)
 		if err != nil {
 			t.Errorf("%s: %v", o.Variant.Name(), err)
 			continue

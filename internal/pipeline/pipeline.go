@@ -229,7 +229,7 @@ func (r *Run) prepare(ctx context.Context) error {
 	// names an image by its config, not its manifest, and BuildKit before
 	// 0.13 writes one output a build.
 	if r.BuildKit.EngineOwn() && r.Engine.Store == docker.StoreContainerd && r.BuildKit.MultipleExporters() {
-		r.layout = filepath.Join(opts.CacheDir, "layout")
+		r.layout = filepath.Join(opts.CacheDir, "layout", r.ID)
 		b.Layout = r.layout
 	}
 	return nil

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-multistage/multistage/internal/build"
@@ -172,8 +174,8 @@ func (s *Run) gatherOne(ctx context.Context, v variant.Variant, info docker.Imag
 // exports every layer, the toolchain's too, for one new layer).
 func (s *Run) Image(ctx context.Context, ref string, diffIDs []string) (image.Image, error) {
 	o := image.ReadOptions{Cache: s.layers, DiffIDs: diffIDs, Store: s.Engine.Store}
-	if s.layout != "" && diffIDs != nil {
-		img, err := image.FromLayout(s.layout, ref, o)
+	if dir := s.layoutOf(ref); dir != "" && diffIDs != nil {
+		img, err := image.FromLayout(dir, ref, o)
 		if err == nil && slices.Equal(diffIDsOf(img), diffIDs) {
 			return img, nil
 		}
@@ -181,6 +183,25 @@ func (s *Run) Image(ctx context.Context, ref string, diffIDs []string) (image.Im
 		// not the engine's: the engine's own save says.
 	}
 	return image.FromEngine(ctx, s.Docker, ref, o)
+}
+
+// layoutOf is the OCI image layout of this run's builds that holds the
+// manifest ref names, or "".
+func (s *Run) layoutOf(ref string) string {
+	if s.layout == "" || !strings.HasPrefix(ref, "sha256:") {
+		return ""
+	}
+	entries, err := os.ReadDir(s.layout)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		dir := filepath.Join(s.layout, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(ref, "sha256:"))); err == nil {
+			return dir
+		}
+	}
+	return ""
 }
 
 func diffIDsOf(img image.Image) []string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -183,6 +184,12 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 	r := newRun(opts)
 	start := time.Now()
 	err := r.steps(ctx, target)
+	if r.layout != "" {
+		// The run's own layouts: read, or never to be.
+		if rerr := os.RemoveAll(r.layout); rerr != nil {
+			r.warn("removing %s: %v", r.layout, rerr)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if werr := writeTimings(opts, start, r.timed); werr != nil {
