@@ -14,13 +14,23 @@ import (
 
 // The baseline script and its Dockerfiles, checked without docker.
 
-func TestBaselineScriptParses(t *testing.T) {
+func TestBaselineScriptParses(t *testing.T) { scriptParses(t, "baseline.sh", false) }
+
+// scriptParses checks the script named by bash -n and, where lint is set
+// and shellcheck is on PATH, by shellcheck.
+func scriptParses(t *testing.T, name string, lint bool) {
+	t.Helper()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash")
 	}
-	if _, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{bash, "-n", "baseline.sh"}}); err != nil {
-		t.Errorf("bash -n bench/baseline.sh: %v", err)
+	if _, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{bash, "-n", name}}); err != nil {
+		t.Errorf("bash -n bench/%s: %v", name, err)
+	}
+	if sc, err := exec.LookPath("shellcheck"); err == nil && lint {
+		if out, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{sc, name}, MergeStderr: true}); err != nil {
+			t.Errorf("shellcheck bench/%s: %v\n%s", name, err, out)
+		}
 	}
 }
 

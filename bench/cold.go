@@ -289,18 +289,8 @@ func (b *bencher) runBaseline(ctx context.Context, run, ids string) (float64, []
 // ones, and the untagged build stages the legacy builder leaves behind,
 // known from the image IDs the script recorded in ids.
 func (b *bencher) removeBaseline(ctx context.Context, ids string) error {
-	tagged, err := b.c.ListImages(ctx, "label="+BaselineLabel, "reference="+BaselinePrefix+"/*")
-	if err != nil {
+	if err := b.removeListed(ctx, "the baseline's images", "label="+BaselineLabel, "reference="+BaselinePrefix+"/*"); err != nil {
 		return err
-	}
-	var refs []string
-	for _, img := range tagged {
-		if img.Ref != "" {
-			refs = append(refs, img.Ref)
-		}
-	}
-	if err := b.c.RemoveImages(ctx, refs, false); err != nil {
-		return fmt.Errorf("removing the baseline's images: %w", err)
 	}
 	recorded, err := readLines(ids)
 	if err != nil || len(recorded) == 0 {

@@ -194,18 +194,8 @@ func (b *bencher) firstState(ctx context.Context) error {
 	if err := b.removePlain(ctx); err != nil {
 		return err
 	}
-	standIns, err := b.c.ListImages(ctx, "reference="+bases.StandInPrefix+"/*")
-	if err != nil {
+	if err := b.removeListed(ctx, "the offline stand-in bases for a first run", "reference="+bases.StandInPrefix+"/*"); err != nil {
 		return err
-	}
-	var refs []string
-	for _, img := range standIns {
-		if img.Ref != "" {
-			refs = append(refs, img.Ref)
-		}
-	}
-	if err := b.c.RemoveImages(ctx, refs, false); err != nil {
-		return fmt.Errorf("removing the offline stand-in bases for a first run: %w", err)
 	}
 	return b.pruneBuildCache(ctx)
 }

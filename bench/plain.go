@@ -127,7 +127,13 @@ func (b *bencher) runPlain(ctx context.Context, run string, apps ...string) (flo
 
 // removePlain removes the images bench/plain.sh made.
 func (b *bencher) removePlain(ctx context.Context) error {
-	imgs, err := b.c.ListImages(ctx, "label="+plainLabel, "reference="+PlainPrefix+"/*")
+	return b.removeListed(ctx, "bench/plain.sh's images", "label="+plainLabel, "reference="+PlainPrefix+"/*")
+}
+
+// removeListed removes the tagged images that docker image ls lists with
+// filters; what names them in the error.
+func (b *bencher) removeListed(ctx context.Context, what string, filters ...string) error {
+	imgs, err := b.c.ListImages(ctx, filters...)
 	if err != nil {
 		return err
 	}
@@ -138,7 +144,7 @@ func (b *bencher) removePlain(ctx context.Context) error {
 		}
 	}
 	if err := b.c.RemoveImages(ctx, refs, false); err != nil {
-		return fmt.Errorf("removing bench/plain.sh's images: %w", err)
+		return fmt.Errorf("removing %s: %w", what, err)
 	}
 	return nil
 }

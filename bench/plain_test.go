@@ -17,20 +17,7 @@ import (
 	"github.com/go-multistage/multistage/internal/proc"
 )
 
-func TestPlainScriptParses(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
-	if _, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{bash, "-n", "plain.sh"}}); err != nil {
-		t.Errorf("bash -n bench/plain.sh: %v", err)
-	}
-	if sc, err := exec.LookPath("shellcheck"); err == nil {
-		if out, err := proc.Exec(context.Background(), proc.Cmd{Args: []string{sc, "plain.sh"}, MergeStderr: true}); err != nil {
-			t.Errorf("shellcheck bench/plain.sh: %v\n%s", err, out)
-		}
-	}
-}
+func TestPlainScriptParses(t *testing.T) { scriptParses(t, "plain.sh", true) }
 
 // Wrong arguments are refused before docker is asked anything.
 func TestPlainScriptRefuses(t *testing.T) {

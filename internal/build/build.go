@@ -64,6 +64,7 @@ type Result struct {
 	Inputs   string        // the hash of the inputs it was built from (InputsLabel)
 	Built    bool          // false: the image was current and not rebuilt
 	Duration time.Duration // of the build, when Built
+	DiffIDs  []string      // the new image's layers, as docker image inspect gave them after the build; nil when not Built
 	Base     string        // the final image's base
 	BaseNote string
 }
@@ -277,7 +278,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		return res, &TagMovedError{Tag: v.Image(), Now: built.ID}
 	}
 	id := built.ID
-	res.ID, res.Built, res.Duration = id, true, time.Since(start)
+	res.ID, res.Built, res.Duration, res.DiffIDs = id, true, time.Since(start), built.RootFS.Layers
 	var info docker.ImageInfo
 	info.ID, info.Config.Labels = id, labels
 	b.mu.Lock()

@@ -311,13 +311,15 @@ func (s *Run) releaseLayers(mine []string) {
 	close(done)
 }
 
-// readAhead starts reading the layers of image id, just built, in the
+// readAhead starts reading the layers of image id, just built (diffIDs
+// are its layers, as the build's own inspect of it gave them), in the
 // background, unless its figures are known: its measurement then finds
 // them read (see readLayers) instead of starting a docker save only after
-// the image's check. A read that fails here is the measurement's to try
-// again, and to say.
-func (s *Run) readAhead(ctx context.Context, id string) {
-	if id == "" {
+// the image's check. Nothing is read ahead of an image that was not built
+// (no diffIDs). A read that fails here is the measurement's to try again,
+// and to say.
+func (s *Run) readAhead(ctx context.Context, id string, diffIDs []string) {
+	if id == "" || diffIDs == nil {
 		return
 	}
 	if f, err := s.Facts.Load(id); err == nil && complete(f.Image) {
@@ -326,9 +328,7 @@ func (s *Run) readAhead(ctx context.Context, id string) {
 	s.readers.Add(1)
 	go func() {
 		defer s.readers.Done()
-		if info, err := s.Docker.Inspect(ctx, id); err == nil {
-			s.readLayers(ctx, id, info.RootFS.Layers)
-		}
+		s.readLayers(ctx, id, diffIDs)
 	}()
 }
 

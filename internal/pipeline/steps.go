@@ -97,7 +97,9 @@ type measureStep struct{}
 func (measureStep) String() string { return "measuring" }
 
 // ReadAhead starts reading the new image's layers (see Run.readAhead).
-func (measureStep) ReadAhead(ctx context.Context, r *Run, o Outcome) { r.readAhead(ctx, o.Build.ID) }
+func (measureStep) ReadAhead(ctx context.Context, r *Run, o Outcome) {
+	r.readAhead(ctx, o.Build.ID, o.Build.DiffIDs)
+}
 
 func (measureStep) Run(ctx context.Context, r *Run, o *Outcome) error {
 	r.measure(ctx, o.Variant, o.Build.ID, o.Startup)
