@@ -95,6 +95,10 @@ type Builder struct {
 	// one: two BuildKit clients writing the same blob into one layout at
 	// once collide in its ingest directory.
 	Layout string
+	// Kept is a directory holding, by variant, the layout of its last
+	// build (see KeepLayouts), whose blobs a new layout of the variant
+	// starts with; "": none.
+	Kept string
 
 	mu sync.Mutex // guards Current, which Image updates
 }
@@ -260,6 +264,10 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		return res, nil
 	}
 	start := time.Now()
+	layout := LayoutDir(b.Layout, v)
+	if layout != "" && b.Kept != "" {
+		seedLayout(layout, LayoutDir(b.Kept, v))
+	}
 	built, err := b.Docker.Build(ctx, docker.BuildSpec{
 		Context:    b.Root,
 		Dockerfile: filepath.Join(b.Root, v.Style.Dockerfile),
@@ -268,7 +276,7 @@ func (b *Builder) Image(ctx context.Context, v variant.Variant) (Result, error) 
 		Args:       args,
 		Labels:     labels,
 		Platform:   v.Platform,
-		Layout:     LayoutDir(b.Layout, v),
+		Layout:     layout,
 	})
 	if err != nil {
 		return res, err

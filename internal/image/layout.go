@@ -150,3 +150,53 @@ func copyBlob(tw *tar.Writer, name, path string) error {
 	}
 	return nil
 }
+
+// LayoutBlobs are the digests ("sha256:…") of the blobs the OCI image
+// layout in dir holds for the images its index.json names: each manifest,
+// and the config and layers it names, following nested indexes (OCI image
+// spec, image-layout.md and image-index.md). A blob the layout lacks is
+// left out. The error is for an index.json that is missing or not JSON.
+func LayoutBlobs(dir string) ([]string, error) {
+	index, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	seen := map[string]bool{}
+	var walk func(b []byte, depth int)
+	walk = func(b []byte, depth int) {
+		var m ociIndex
+		if depth > maxLinks || json.Unmarshal(b, &m) != nil {
+			return
+		}
+		add := func(d string) bool {
+			if seen[d] || !sha256Digest.MatchString(d) {
+				return false
+			}
+			seen[d] = true
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(blobPath(d)))); err != nil {
+				return false
+			}
+			found = append(found, d)
+			return true
+		}
+		for _, d := range m.Manifests {
+			if add(d.Digest) {
+				if child, err := readBlob(filepath.Join(dir, filepath.FromSlash(blobPath(d.Digest))), d.Digest); err == nil {
+					walk(child, depth+1)
+				}
+			}
+		}
+		if m.Config.Digest != "" {
+			add(m.Config.Digest)
+		}
+		for _, l := range m.Layers {
+			add(l.Digest)
+		}
+	}
+	if !json.Valid(index) {
+		return nil, fmt.Errorf("%s: index.json is not JSON", dir)
+	}
+	walk(index, 0)
+	return found, nil
+}

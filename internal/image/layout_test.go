@@ -134,3 +134,35 @@ func other(t *testing.T) []byte {
 	a, b, c := repeated(t)
 	return hardLinked(t, a, b, c)
 }
+
+func TestLayoutBlobsAreWhatItsIndexNames(t *testing.T) {
+	dir, digest := layoutOf(t, ociSaveOf(t, gzipBlob(t, layerTar(t)), zstdBlob(t, other(t))))
+	manifest, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(blobPath(digest))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m ociIndex
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{digest, m.Config.Digest, m.Layers[0].Digest, m.Layers[1].Digest}
+	// A blob no manifest names is not the images'.
+	stray := "sha256:" + strings.Repeat("0", 64)
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(blobPath(stray))), []byte("stray"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LayoutBlobs(dir)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("LayoutBlobs = %v, %v; want %v", got, err, want)
+	}
+	// A blob the layout lacks is left out.
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(blobPath(m.Layers[1].Digest)))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := LayoutBlobs(dir); err != nil || !reflect.DeepEqual(got, want[:3]) {
+		t.Errorf("LayoutBlobs without a layer = %v, %v; want %v", got, err, want[:3])
+	}
+	if _, err := LayoutBlobs(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("LayoutBlobs of an empty directory = %v; want no index.json", err)
+	}
+}

@@ -230,7 +230,7 @@ func (r *Run) prepare(ctx context.Context) error {
 	// 0.13 writes one output a build.
 	if r.BuildKit.EngineOwn() && r.Engine.Store == docker.StoreContainerd && r.BuildKit.MultipleExporters() {
 		r.layout = filepath.Join(opts.CacheDir, "layout", r.ID)
-		b.Layout = r.layout
+		b.Layout, b.Kept = r.layout, keptLayouts(opts.CacheDir)
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -185,8 +185,9 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 	start := time.Now()
 	err := r.steps(ctx, target)
 	if r.layout != "" {
-		// The run's own layouts: read, or never to be.
-		if rerr := os.RemoveAll(r.layout); rerr != nil {
+		// The run's own layouts, read or never to be, are kept for the
+		// blobs the next build of each variant need not write again.
+		if rerr := build.KeepLayouts(r.layout, keptLayouts(r.Opts.CacheDir)); rerr != nil {
 			r.warn("removing %s: %v", r.layout, rerr)
 		}
 	}
@@ -196,6 +197,12 @@ func Execute(ctx context.Context, opts Options, target Target) (Result, error) {
 		err = errors.Join(err, werr)
 	}
 	return Result{ID: r.ID, Outcomes: r.Outcomes, Report: r.Report, Timings: slices.Clone(r.timed), Bases: r.Bases, Layout: r.layout}, err
+}
+
+// keptLayouts is where the layout of each variant's last build is kept
+// (see build.KeepLayouts).
+func keptLayouts(cacheDir string) string {
+	return filepath.Join(cacheDir, "layout", "kept")
 }
 
 // newRun is a run of opts before its first step.
