@@ -333,13 +333,19 @@ func (s *Run) readAhead(ctx context.Context, id string, diffIDs []string) {
 }
 
 // measure makes sure the costly figures of image id are in the facts cache.
-func (s *Run) measure(ctx context.Context, v variant.Variant, id string, verified time.Duration) {
+// diffIDs are its layers as the build's own inspect gave them (nil: not
+// built this run), with which it is not inspected again.
+func (s *Run) measure(ctx context.Context, v variant.Variant, id string, diffIDs []string, verified time.Duration) {
 	if f, err := s.Facts.Load(id); err == nil && complete(f.Image) && f.StartupSeconds != nil {
 		return
 	}
-	info, err := s.Docker.Inspect(ctx, id)
-	if err != nil {
-		return // the report says what is missing
+	var info docker.ImageInfo
+	info.ID, info.RootFS.Layers = id, diffIDs
+	if diffIDs == nil {
+		var err error
+		if info, err = s.Docker.Inspect(ctx, id); err != nil {
+			return // the report says what is missing
+		}
 	}
 	_, run, err := s.measureInfo(ctx, v, info, verified)
 	if err != nil {

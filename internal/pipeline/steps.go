@@ -102,7 +102,7 @@ func (measureStep) ReadAhead(ctx context.Context, r *Run, o Outcome) {
 }
 
 func (measureStep) Run(ctx context.Context, r *Run, o *Outcome) error {
-	r.measure(ctx, o.Variant, o.Build.ID, o.Startup)
+	r.measure(ctx, o.Variant, o.Build.ID, o.Build.DiffIDs, o.Startup)
 	return nil
 }
 
