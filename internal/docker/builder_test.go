@@ -1,8 +1,12 @@
 package docker
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-multistage/multistage/internal/proc"
@@ -141,5 +145,49 @@ func TestBuildxInstallBuildsTheStaticPinnedReleaseWithoutDebugInfo(t *testing.T)
 	wantEnv := []string{"GOBIN=/cache/.buildx-1", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"}
 	if fmt.Sprint(cmd.Env) != fmt.Sprint(wantEnv) {
 		t.Errorf("buildxInstall().Env = %q, want %q", cmd.Env, wantEnv)
+	}
+}
+
+// Build asks the engine about the new image once, by the ID the builder
+// wrote and by its tag at once: on the classic store the ID is the
+// engine's, on the containerd store it is the config's digest, which the
+// engine does not know the image by, and the tag's answer is the image.
+func TestBuildInspectsTheNewImageOnce(t *testing.T) {
+	const config, manifest = "sha256:c0", "sha256:m0"
+	for _, tt := range []struct {
+		store  string
+		answer string // docker image inspect's stdout
+		miss   string // its error output; "": none
+		want   string
+	}{
+		{"classic", `{"Id":"sha256:c0","RepoTags":["multistage/hello:scratch"]}` + "\n" + `{"Id":"sha256:c0","RepoTags":["multistage/hello:scratch"]}` + "\n", "", config},
+		{"containerd", `{"Id":"sha256:m0","RepoTags":["multistage/hello:scratch"]}` + "\n", "Error response from daemon: No such image: sha256:c0", manifest},
+	} {
+		t.Run(tt.store, func(t *testing.T) {
+			var ran []string
+			var buildEnv []string
+			c := &Client{Docker: "docker", Builder: []string{"buildx", "build"}, Env: func(string) string { return "" },
+				Run: func(_ context.Context, cmd proc.Cmd) (string, error) {
+					ran = append(ran, strings.Join(cmd.Args[:2], " "))
+					if cmd.Args[0] == "buildx" {
+						buildEnv = cmd.Env
+						return "", os.WriteFile(cmd.Args[slices.Index(cmd.Args, "--iidfile")+1], []byte(config), 0o644)
+					}
+					if tt.miss != "" {
+						return tt.answer, &proc.Error{Args: cmd.Args, Err: errors.New("exit status 1"), Output: tt.miss}
+					}
+					return tt.answer, nil
+				}}
+			info, err := c.Build(context.Background(), BuildSpec{Context: ".", Dockerfile: "Dockerfile", Tag: "multistage/hello:scratch"})
+			if err != nil || info.ID != tt.want {
+				t.Fatalf("Build() = %q, %v; want %s", info.ID, err, tt.want)
+			}
+			if want := []string{"buildx build", "docker image"}; !slices.Equal(ran, want) {
+				t.Errorf("ran %q, want %q", ran, want)
+			}
+			if !slices.Contains(buildEnv, "BUILDX_GIT_INFO=false") {
+				t.Errorf("the build ran with Env %q, want BUILDX_GIT_INFO=false in it", buildEnv)
+			}
+		})
 	}
 }

@@ -180,7 +180,7 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (ImageInfo, error) {
 	defer os.Remove(tmp.Name())
 	s.IIDFile = tmp.Name()
 	args := append(append([]string{}, c.Builder...), BuildArgs(s)...)
-	if _, err := c.child(ctx, proc.Cmd{Args: args}); err != nil {
+	if _, err := c.child(ctx, proc.Cmd{Args: args, Env: c.buildEnv()}); err != nil {
 		return ImageInfo{}, c.engineErr(err)
 	}
 	id, err := os.ReadFile(s.IIDFile)
@@ -192,15 +192,33 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (ImageInfo, error) {
 	// manifest's. Ask for the ID the engine uses, by the tag just made, so
 	// figures kept by image ID are found again. (The tag may have moved
 	// since: the caller checks the labels it gave.)
+	// Both are asked in one call, the ID's answer first.
 	iid := strings.TrimSpace(string(id))
-	info, err := c.Inspect(ctx, iid)
-	if errors.Is(err, ErrNotFound) {
-		info, err = c.Inspect(ctx, s.Tag)
-	}
+	found, err := c.InspectAll(ctx, iid, s.Tag)
 	if err != nil {
 		return ImageInfo{}, fmt.Errorf("the image %s just built: %w", iid, err)
 	}
-	return info, nil
+	if info, ok := found[iid]; ok {
+		return info, nil
+	}
+	if info, ok := found[s.Tag]; ok {
+		return info, nil
+	}
+	return ImageInfo{}, fmt.Errorf("the image %s just built: neither it nor %s: %w", iid, s.Tag, ErrNotFound)
+}
+
+// buildEnv is the environment a build adds to ChildEnv: buildx's git
+// information off (BUILDX_GIT_INFO=false), unless the project's
+// environment sets it. buildx runs git nine times a build, one after
+// another before it sends the build, to record the commit and remote in a
+// provenance attestation (buildx build/git.go, getGitAttributes); the
+// builds ask for none (--provenance=false), so the answers change nothing
+// in the image, only the build's record in BuildKit's history.
+func (c *Client) buildEnv() []string {
+	if c.Getenv("BUILDX_GIT_INFO") != "" {
+		return []string{"BUILDX_GIT_INFO=" + c.Getenv("BUILDX_GIT_INFO")}
+	}
+	return []string{"BUILDX_GIT_INFO=false"}
 }
 
 // ImageInfo is the part of `docker image inspect` this project uses.
