@@ -171,17 +171,17 @@ func (r *Run) prepare(ctx context.Context) error {
 			close(pinged)
 			if pingErr != nil {
 				cancel()
-				return pingErr
 			}
-			return concurrently(func() (err error) {
-				r.Engine, err = c.Engine(wctx)
-				return err
-			}, func() (err error) {
-				if r.Platform == "" {
-					r.Platform, err = c.Platform(wctx)
-				}
-				return err
-			})
+			return pingErr
+		},
+		// Asked beside the ping, not after it: the ping's error, when
+		// there is one, is still the answer.
+		func() (err error) { r.Engine, err = c.Engine(wctx); return err },
+		func() (err error) {
+			if r.Platform == "" {
+				r.Platform, err = c.Platform(wctx)
+			}
+			return err
 		},
 		func() (err error) { r.Bases, err = bases.Resolve(wctx, c, opts.Log); return err },
 		func() (err error) {
