@@ -112,20 +112,23 @@ check_hello() {
 }
 
 # check_echo NAME IMAGE: started detached on a loopback port, one
-# GET /alpacas must answer "I love alpacas!". A connection the server is not
-# there to take yet (refused, or closed by the port proxy) is tried again,
-# 200 times at most.
+# GET /alpacas must answer "I love alpacas!". A request the server is not
+# there to answer yet (refused, timed out, or closed by the port proxy) is
+# tried again for 20 s at most, as mage's own check does (verify.ReadyTimeout).
 check_echo() {
-	local name="multistage-plain-$run-${1/\//-}" port body= status
+	local name="multistage-plain-$run-${1/\//-}" port body= status deadline=$((SECONDS + 20))
 	docker run --detach --name "$name" --label "$project_label" --label "$run_label" \
 		--publish 127.0.0.1::8080 "$2" >/dev/null
 	port=$(docker port "$name" 8080/tcp | head -n 1)
 	port=${port##*:}
-	for _ in $(seq 200); do
+	while :; do
 		status=0
 		body=$(curl --silent --show-error --fail --max-time 2 "http://127.0.0.1:$port/alpacas" 2>"$tmp/curl-${1/\//-}") || status=$?
 		case $status in
-		7 | 52 | 56) sleep 0.05 ;; # refused, empty reply, reset: not up yet
+		7 | 28 | 52 | 56) # refused, timed out, empty reply, reset: not up yet
+			[ "$SECONDS" -lt "$deadline" ] || break
+			sleep 0.05
+			;;
 		*) break ;;
 		esac
 	done
