@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -191,8 +192,8 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (ImageInfo, error) {
 	// which the engine does not know the image by: it names it by its
 	// manifest's. Ask for the ID the engine uses, by the tag just made, so
 	// figures kept by image ID are found again. (The tag may have moved
-	// since: the caller checks the labels it gave.)
-	// Both are asked in one call, the ID's answer first.
+	// since: the caller checks the labels it gave.) Both are asked in one
+	// call, the ID's answer first.
 	iid := strings.TrimSpace(string(id))
 	found, err := c.InspectAll(ctx, iid, s.Tag)
 	if err != nil {
@@ -215,10 +216,7 @@ func (c *Client) Build(ctx context.Context, s BuildSpec) (ImageInfo, error) {
 // builds ask for none (--provenance=false), so the answers change nothing
 // in the image, only the build's record in BuildKit's history.
 func (c *Client) buildEnv() []string {
-	if c.Getenv("BUILDX_GIT_INFO") != "" {
-		return []string{"BUILDX_GIT_INFO=" + c.Getenv("BUILDX_GIT_INFO")}
-	}
-	return []string{"BUILDX_GIT_INFO=false"}
+	return []string{"BUILDX_GIT_INFO=" + cmp.Or(c.Getenv("BUILDX_GIT_INFO"), "false")}
 }
 
 // ImageInfo is the part of `docker image inspect` this project uses.

@@ -161,41 +161,41 @@ func LayoutBlobs(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !json.Valid(index) {
+		return nil, fmt.Errorf("%s: index.json is not JSON", dir)
+	}
+	path := func(d string) string { return filepath.Join(dir, filepath.FromSlash(blobPath(d))) }
 	var found []string
 	seen := map[string]bool{}
+	// add records d when the layout holds it, once.
+	add := func(d string) bool {
+		if seen[d] || !sha256Digest.MatchString(d) {
+			return false
+		}
+		seen[d] = true
+		if _, err := os.Stat(path(d)); err != nil {
+			return false
+		}
+		found = append(found, d)
+		return true
+	}
 	var walk func(b []byte, depth int)
 	walk = func(b []byte, depth int) {
 		var m ociIndex
 		if depth > maxLinks || json.Unmarshal(b, &m) != nil {
 			return
 		}
-		add := func(d string) bool {
-			if seen[d] || !sha256Digest.MatchString(d) {
-				return false
-			}
-			seen[d] = true
-			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(blobPath(d)))); err != nil {
-				return false
-			}
-			found = append(found, d)
-			return true
-		}
 		for _, d := range m.Manifests {
 			if add(d.Digest) {
-				if child, err := readBlob(filepath.Join(dir, filepath.FromSlash(blobPath(d.Digest))), d.Digest); err == nil {
+				if child, err := readBlob(path(d.Digest), d.Digest); err == nil {
 					walk(child, depth+1)
 				}
 			}
 		}
-		if m.Config.Digest != "" {
-			add(m.Config.Digest)
-		}
+		add(m.Config.Digest)
 		for _, l := range m.Layers {
 			add(l.Digest)
 		}
-	}
-	if !json.Valid(index) {
-		return nil, fmt.Errorf("%s: index.json is not JSON", dir)
 	}
 	walk(index, 0)
 	return found, nil
